@@ -5,6 +5,8 @@ The whole public surface is re-exported here; everything else lives in private m
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._errors import (
     DuplicateKeyError,
     InputError,
@@ -16,23 +18,56 @@ from ._errors import (
     StoreError,
     StructbatchError,
 )
+from ._modes import CAPABILITIES_CHECKED, Capabilities, Mode, capabilities, refresh_capabilities, resolve_mode
 from ._outcome import Failure, FailureKind, Outcome, Usage
+from ._schema import FieldError, Spec, Validation, compile, compile_cached
+
+
+def parse_text(
+    text: str, schema_or_model: Any, *, stop_reason: str | None = None, prefill: str | None = None
+) -> Outcome[Any]:
+    """Parse raw model text against a model class, JSON Schema dict or file (compiled once, cached)."""
+    spec = compile_cached(
+        schema_or_model if not isinstance(schema_or_model, dict) else _FrozenSchema(schema_or_model)
+    )
+    return spec.parse_text(text, stop_reason=stop_reason, prefill=prefill)
+
+
+class _FrozenSchema(dict[str, Any]):
+    """A hashable view of a schema dict, so dict schemas can share the compile cache."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        import orjson
+
+        return hash(orjson.dumps(self, option=orjson.OPT_SORT_KEYS))
+
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CAPABILITIES_CHECKED",
+    "Capabilities",
     "DuplicateKeyError",
     "Failure",
     "FailureKind",
+    "FieldError",
     "InputError",
     "JobError",
     "KeyMismatchError",
+    "Mode",
     "ModeError",
     "Outcome",
     "PreflightError",
     "SchemaError",
+    "Spec",
     "StoreError",
     "StructbatchError",
     "Usage",
+    "Validation",
     "__version__",
+    "capabilities",
+    "compile",
+    "parse_text",
+    "refresh_capabilities",
+    "resolve_mode",
 ]

@@ -115,8 +115,9 @@ class Outcome(Generic[T]):
         return cls(ok=True, value=value, **kw)
 
     @classmethod
-    def fail(cls, kind: FailureKind, message: str, details: Mapping[str, Any] | None = None,
-             **kw: Any) -> Outcome[T]:
+    def fail(
+        cls, kind: FailureKind, message: str, details: Mapping[str, Any] | None = None, **kw: Any
+    ) -> Outcome[T]:
         return cls(ok=False, failure=Failure(kind, message, dict(details or {})), **kw)
 
     @property

@@ -1,0 +1,330 @@
+"""How each `Mode` shapes request params, and which models allow which mode.
+
+One mode = one small function that adds its part to a base request; `AUTO` picks among them
+from the capability table. Everything a mode cannot do is refused here, before any request is
+built, with the mode to use instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from ._errors import InputError, ModeError
+
+if TYPE_CHECKING:
+    import anthropic
+
+    from ._schema import Spec
+
+
+class Mode(StrEnum):
+    """How the schema is put to the model. See the README for when each is used."""
+
+    TOOL = "tool"
+    """One forced tool compiled from the schema; the answer is the tool_use block's input."""
+    JSON_SCHEMA = "json_schema"
+    """The API's native structured output (`output_config.format`), schema in the API's subset."""
+    PREFILL = "prefill"
+    """Schema in the system prompt, assistant turn prefilled with `{` (Claude 4.5 and older)."""
+    PROMPT = "prompt"
+    """Schema in the system prompt only; the reply text is searched for JSON."""
+    AUTO = "auto"
+    """The best mode the model and request allow: TOOL, else JSON_SCHEMA, else PROMPT."""
+
+
+PREFILL_TEXT = "{"
+
+
+# ---- capability table --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What one model accepts, as far as output modes are concerned."""
+
+    forced_tools: bool
+    prefill: bool
+    structured_outputs: bool
+    known: bool = True
+
+
+# Checked 2026-11-25 against ../shared/reference/anthropic-api.md, whose sources are:
+# - prefill rejected by Claude 4.6 and later, and Haiku 5.5 (models/migration-guide,
+#   models/haiku-5-5/migration-guide); Haiku 4.5 and older accept it (reference section 3).
+# - forced tool_choice rejected by Opus 5.5, Sonnet 5.5, Fable 5.x (models/opus-5-5 whats-new,
+#   Sonnet 5.5 overview); Mythos 5 / Preview also marked so by pydantic-ai's profiles (section 4).
+# - structured outputs: Fable 5/5.1, Mythos 5/5.1/Preview, Opus 4.5-4.8/5/5.5, Sonnet 4.5/4.6/5,
+#   Haiku 4.5 ([SO] 2026-09-26); Sonnet 5.5, Haiku 5.5, Fable 5.2 shipped later with
+#   output_config.format as the documented replacement for forced tools (section 4), so assumed.
+# Keys are model-id prefixes without "claude-"; the longest matching prefix wins, so dated ids
+# ("claude-opus-4-5-20251101") match too. `refresh_capabilities` updates an entry from the API.
+CAPABILITIES_CHECKED = "2026-11-25"
+_T, _F = True, False
+CAPABILITY_TABLE: dict[str, Capabilities] = {
+    # family prefix: (forced_tools, prefill, structured_outputs)
+    "3": Capabilities(_T, _T, _F),
+    "opus-4": Capabilities(_T, _T, _F),
+    "sonnet-4": Capabilities(_T, _T, _F),
+    "opus-4-1": Capabilities(_T, _T, _F),
+    "opus-4-5": Capabilities(_T, _T, _T),
+    "sonnet-4-5": Capabilities(_T, _T, _T),
+    "haiku-4-5": Capabilities(_T, _T, _T),
+    "opus-4-6": Capabilities(_T, _F, _T),
+    "opus-4-7": Capabilities(_T, _F, _T),
+    "opus-4-8": Capabilities(_T, _F, _T),
+    "sonnet-4-6": Capabilities(_T, _F, _T),
+    "opus-5": Capabilities(_T, _F, _T),
+    "sonnet-5": Capabilities(_T, _F, _T),
+    "haiku-5-5": Capabilities(_T, _F, _T),
+    "opus-5-5": Capabilities(_F, _F, _T),
+    "sonnet-5-5": Capabilities(_F, _F, _T),
+    "fable-5": Capabilities(_F, _F, _T),
+    "mythos": Capabilities(_F, _F, _T),
+}
+# Models whose thinking is always on, so a forced tool is always refused (reference section 5).
+ALWAYS_THINKING = ("opus-5-5", "fable-5-2")
+
+#: Assumed for a model the table does not know: what every Claude model up to 4.5 accepted.
+#: Preflight (count_tokens) catches a wrong guess before anything is submitted.
+UNKNOWN_MODEL = Capabilities(forced_tools=True, prefill=True, structured_outputs=False, known=False)
+
+_overrides: dict[str, Capabilities] = {}
+
+
+def _family(model: str) -> str:
+    name = model.strip().lower()
+    name = name.removeprefix("anthropic.").removeprefix("claude-")
+    return re.sub(r"-\d{8}(-v\d+(:\d+)?)?$", "", name)
+
+
+def capabilities(model: str) -> Capabilities:
+    """The capabilities of `model` from the table (or a refreshed entry), else `UNKNOWN_MODEL`."""
+    if model in _overrides:
+        return _overrides[model]
+    family = _family(model)
+    best = ""
+    for prefix in CAPABILITY_TABLE:
+        if (family == prefix or family.startswith(prefix + "-")) and len(prefix) > len(best):
+            best = prefix
+    return CAPABILITY_TABLE[best] if best else UNKNOWN_MODEL
+
+
+def refresh_capabilities(client: anthropic.Anthropic, model: str) -> Capabilities:
+    """Update `model`'s entry from `GET /v1/models/{id}` and return it.
+
+    The API reports `structured_outputs` support; it says nothing about forced tools or prefill,
+    so those stay as the table has them.
+    """
+    info = client.models.retrieve(model)
+    current = capabilities(model)
+    caps = info.capabilities
+    if caps is not None:
+        current = replace(current, structured_outputs=bool(caps.structured_outputs.supported), known=True)
+    _overrides[model] = current
+    return current
+
+
+def _thinking_enabled(extra: Mapping[str, Any], model: str) -> bool:
+    thinking = extra.get("thinking")
+    if isinstance(thinking, Mapping) and thinking.get("type") in ("enabled", "adaptive"):
+        return True
+    return any(_family(model).startswith(m) for m in ALWAYS_THINKING)
+
+
+# ---- choosing a mode ---------------------------------------------------------------------------
+
+
+def check_mode(spec: Spec[Any], mode: Mode, model: str, extra: Mapping[str, Any]) -> Mode:
+    """Return the concrete mode to use, or raise `ModeError` naming the model and an alternative."""
+    caps = capabilities(model)
+    thinking = _thinking_enabled(extra, model)
+    subset = spec.api_subset
+    json_ok = caps.structured_outputs and subset.fits
+
+    def alternative(exclude: Mode) -> str:
+        for m in (Mode.TOOL, Mode.JSON_SCHEMA, Mode.PROMPT):
+            if m is not exclude and _allowed(m, caps, thinking, json_ok):
+                return m.name
+        return Mode.PROMPT.name
+
+    if mode is Mode.AUTO:
+        for m in (Mode.TOOL, Mode.JSON_SCHEMA, Mode.PROMPT):
+            if _allowed(m, caps, thinking, json_ok):
+                return m
+    if mode is Mode.TOOL:
+        if not caps.forced_tools:
+            raise ModeError(
+                f'model {model!r} rejects a forced tool_choice (tool_choice: type "tool" is not '
+                f"supported for this model); use Mode.{alternative(Mode.TOOL)} or Mode.AUTO"
+            )
+        if thinking:
+            raise ModeError(
+                f"Mode.TOOL with extended thinking on model {model!r}: the API answers 'Thinking "
+                f"may not be enabled when tool_choice forces tool use.'; use "
+                f"Mode.{alternative(Mode.TOOL)} or turn thinking off"
+            )
+    elif mode is Mode.PREFILL:
+        if not caps.prefill:
+            raise ModeError(
+                f"model {model!r} rejects assistant prefill (Claude 4.6 and later answer 400); "
+                f"use Mode.{alternative(Mode.PREFILL)} or Mode.AUTO"
+            )
+        if thinking:
+            raise ModeError(
+                f"Mode.PREFILL with extended thinking on model {model!r} is rejected by the API "
+                f"(a thinking turn cannot be prefilled); use Mode.{alternative(Mode.PREFILL)}"
+            )
+    elif mode is Mode.JSON_SCHEMA:
+        if not caps.structured_outputs:
+            raise ModeError(
+                f"model {model!r} does not support structured outputs (output_config.format); "
+                f"use Mode.{alternative(Mode.JSON_SCHEMA)} or Mode.AUTO"
+            )
+        if not subset.fits:
+            raise ModeError(
+                f"schema {spec.name!r} is outside the API's structured-output subset: "
+                f"{'; '.join(subset.problems)}; use Mode.{alternative(Mode.JSON_SCHEMA)}"
+            )
+    return mode
+
+
+def _allowed(mode: Mode, caps: Capabilities, thinking: bool, json_ok: bool) -> bool:
+    if mode is Mode.TOOL:
+        return caps.forced_tools and not thinking
+    if mode is Mode.JSON_SCHEMA:
+        return json_ok
+    if mode is Mode.PREFILL:
+        return caps.prefill and not thinking
+    return True
+
+
+# ---- building params ----------------------------------------------------------------------------
+
+
+def schema_instructions(spec: Spec[Any]) -> str:
+    """The system-prompt text PROMPT and PREFILL modes use to put the schema to the model."""
+    parts = [
+        f"Answer with a single JSON object for `{spec.name}` that validates against this JSON Schema. "
+        "Output only the JSON, with no prose before or after it."
+    ]
+    if spec.description:
+        parts.append(f"What it describes: {spec.description}")
+    parts.append(f"```json\n{spec.schema_json}\n```")
+    return "\n\n".join(parts)
+
+
+def _tool_part(spec: Spec[Any], params: dict[str, Any]) -> None:
+    tools = list(params.get("tools") or [])
+    if any(isinstance(t, Mapping) and t.get("name") == spec.name for t in tools):
+        raise InputError(
+            f"a tool named {spec.name!r} is already in tools=; it would collide with the "
+            "compiled tool (pass name= to compile to rename it)"
+        )
+    params["tools"] = [*tools, spec.tool]
+    # tool_choice names exactly the tool that was sent (spec.tool["name"]), never a title.
+    params["tool_choice"] = {"type": "tool", "name": spec.tool["name"], "disable_parallel_tool_use": True}
+
+
+def _json_schema_part(spec: Spec[Any], params: dict[str, Any]) -> None:
+    config = dict(params.get("output_config") or {})
+    config["format"] = {"type": "json_schema", "schema": spec.api_subset.schema}
+    params["output_config"] = config
+
+
+def _prompt_part(spec: Spec[Any], params: dict[str, Any]) -> None:
+    params["system"] = _merge_system(params.get("system"), [schema_instructions(spec)])
+
+
+def _prefill_part(spec: Spec[Any], params: dict[str, Any]) -> None:
+    _prompt_part(spec, params)
+    params["messages"] = [*params["messages"], {"role": "assistant", "content": PREFILL_TEXT}]
+
+
+_MODE_PARTS: dict[Mode, Callable[[Spec[Any], dict[str, Any]], None]] = {
+    Mode.TOOL: _tool_part,
+    Mode.JSON_SCHEMA: _json_schema_part,
+    Mode.PROMPT: _prompt_part,
+    Mode.PREFILL: _prefill_part,
+}
+
+
+def resolve_mode(spec: Spec[Any], model: str, mode: Mode = Mode.AUTO, **extra: Any) -> Mode:
+    """The concrete mode `build_params` would use for this model and these extra params."""
+    return check_mode(spec, Mode(mode), model, extra)
+
+
+def build_params(
+    spec: Spec[Any],
+    messages: str | Sequence[Mapping[str, Any]],
+    *,
+    model: str,
+    max_tokens: int,
+    mode: Mode = Mode.AUTO,
+    system: str | Sequence[Mapping[str, Any]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Messages API params for one request in `mode`; see `Spec.params`."""
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+        raise InputError(f"max_tokens must be a positive integer, got {max_tokens!r}")
+    if not model or not isinstance(model, str):
+        raise InputError(f"model must be a model id string, got {model!r}")
+    concrete = check_mode(spec, Mode(mode), model, extra)
+    turns, lifted = split_system(messages)
+    if concrete is Mode.PREFILL and turns and turns[-1].get("role") == "assistant":
+        raise InputError(
+            "Mode.PREFILL needs the conversation to end with a user turn; it ends with an "
+            "assistant turn already"
+        )
+    params: dict[str, Any] = {"model": model, "max_tokens": max_tokens, "messages": turns}
+    merged = _merge_system(system, lifted)
+    if merged:
+        params["system"] = merged
+    for key, value in extra.items():
+        params[key] = value
+    _MODE_PARTS[concrete](spec, params)
+    return params
+
+
+def split_system(messages: str | Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Separate system-role messages (the Messages API has none) from the conversation turns."""
+    if isinstance(messages, str):
+        return [{"role": "user", "content": messages}], []
+    turns: list[dict[str, Any]] = []
+    lifted: list[str] = []
+    for i, msg in enumerate(messages):
+        if not isinstance(msg, Mapping) or "role" not in msg:
+            raise InputError(f"messages[{i}] must be a mapping with 'role' and 'content', got {msg!r:.80}")
+        role = msg["role"]
+        if role == "system":
+            lifted.append(_content_text(msg.get("content"), i))
+        elif role in ("user", "assistant"):
+            turns.append(dict(msg))
+        else:
+            raise InputError(f"messages[{i}] has role {role!r}; expected 'user', 'assistant' or 'system'")
+    if not turns:
+        raise InputError("messages has no user turn")
+    return turns, lifted
+
+
+def _content_text(content: Any, index: int) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list) and all(isinstance(b, Mapping) and b.get("type") == "text" for b in content):
+        return "\n\n".join(str(b.get("text", "")) for b in content)
+    raise InputError(f"messages[{index}] is a system message whose content is not text")
+
+
+def _merge_system(system: Any, more: Sequence[str]) -> str | list[dict[str, Any]] | None:
+    """Append text to a `system` that may be absent, a string, or a list of text blocks."""
+    extra = [m for m in more if m]
+    if system is None or system == "" or system == []:
+        return "\n\n".join(extra) if extra else None
+    if isinstance(system, str):
+        return "\n\n".join([system, *extra])
+    blocks = [dict(b) for b in system]
+    blocks.extend({"type": "text", "text": m} for m in extra)
+    return blocks
