@@ -1,0 +1,477 @@
+"""Responders: what "the model" answers to one Messages request.
+
+A responder is any object with `respond(params, *, custom_id) -> Reply`. The emulator validates
+the request first, so a responder only ever sees requests the API would accept; it returns a
+message (at least `content` and `stop_reason`; the emulator fills in ids and usage), an
+`ErrorReply` (an `errored` result, or the matching HTTP error on `/v1/messages`), or an
+`EndedReply` (a request that ends `expired` or `canceled` inside a batch).
+
+* `SchemaResponder` answers every structured-output style with schema-valid JSON.
+* `ScriptedResponder` gives chosen answers or outcomes per custom_id or prompt marker.
+* `RatesResponder` turns a seeded fraction of answers into the ways real answers go wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal, Protocol, TypeAlias
+
+from ._messages import refused, text_block, tool_use_block, truncated
+from ._validation import text_of
+from ._values import example_value, invalid_value
+from ._wire import dumps, loads, stable_id, unit_float
+
+
+@dataclass(frozen=True)
+class ErrorReply:
+    """The request fails with an API error of `type` (kept in the result's double-nested `error`)."""
+
+    type: str = "api_error"
+    message: str = "Internal server error"
+
+
+@dataclass(frozen=True)
+class EndedReply:
+    """The request never ran: inside a batch it ends `expired` or `canceled`."""
+
+    status: Literal["expired", "canceled"]
+
+
+Reply: TypeAlias = Mapping[str, Any] | ErrorReply | EndedReply
+
+
+class Responder(Protocol):
+    """Anything that answers a validated Messages request."""
+
+    def respond(self, params: Mapping[str, Any], *, custom_id: str | None) -> Reply:
+        """Answer one request; `custom_id` is None outside batches."""
+        ...
+
+
+PromptStyle = Literal["bare", "preamble", "fenced", "tags"]
+PROMPT_STYLES: Final[tuple[PromptStyle, ...]] = ("bare", "preamble", "fenced", "tags")
+GENERIC_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "properties": {"answer": {"type": "string"}},
+    "required": ["answer"],
+}
+_SCHEMA_KEYS: Final = frozenset({"type", "properties", "$defs", "anyOf", "oneOf", "$ref"})
+_FENCED_JSON: Final = re.compile(r"```(?:json)?\s*\n(.*?)```", re.DOTALL)
+_DEFAULT_ERRORS: Final = {
+    "overloaded_error": "Overloaded",
+    "api_error": "Internal server error",
+    "invalid_request_error": "The request could not be processed (emulated invalid_request_error).",
+    "rate_limit_error": "Number of request tokens has exceeded your per-minute rate limit (emulated).",
+    "timeout_error": "Request timed out",
+}
+
+
+def request_key(params: Mapping[str, Any], custom_id: str | None) -> str:
+    """What deterministic choices hang on: the custom_id, else a hash of the request."""
+    if custom_id is not None:
+        return custom_id
+    return hashlib.sha256(dumps(params)).hexdigest()[:16]
+
+
+# -- reading a request ---------------------------------------------------------------------------
+
+
+def forced_tool(params: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The tool a `tool_choice` of type tool/any forces, if any."""
+    choice = params.get("tool_choice") or {}
+    tools = [t for t in params.get("tools") or [] if isinstance(t, dict)]
+    if choice.get("type") == "tool":
+        return next((t for t in tools if t.get("name") == choice.get("name")), None)
+    if choice.get("type") == "any" and tools:
+        return tools[0]
+    return None
+
+
+def output_schema(params: Mapping[str, Any]) -> Any | None:
+    """The JSON Schema of `output_config.format`, if the request asks for native structured output."""
+    fmt = (params.get("output_config") or {}).get("format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        return fmt.get("schema")
+    return None
+
+
+def prompt_schema(params: Mapping[str, Any]) -> Any:
+    """The schema a prompt-mode request carries in a fenced ```json block of `system`."""
+    for match in _FENCED_JSON.finditer(text_of(params.get("system") or "")):
+        try:
+            candidate = loads(match.group(1))
+        except ValueError:
+            continue
+        if isinstance(candidate, dict) and (
+            {"type", "properties", "$defs", "anyOf", "$ref"} & set(candidate)
+        ):
+            return candidate
+    return GENERIC_SCHEMA
+
+
+def prefill_text(params: Mapping[str, Any]) -> str | None:
+    """The text of a final assistant turn (the prefill), or None."""
+    messages = params.get("messages") or []
+    if messages and messages[-1].get("role") == "assistant":
+        return text_of(messages[-1].get("content"))
+    return None
+
+
+def answer_schema(params: Mapping[str, Any]) -> Any:
+    """The schema the answer to `params` should follow, whichever mode the request uses."""
+    tool = forced_tool(params)
+    if tool is not None:
+        return tool.get("input_schema", {})
+    schema = output_schema(params)
+    return schema if schema is not None else prompt_schema(params)
+
+
+def prompt_text(params: Mapping[str, Any]) -> str:
+    """Everything a marker may be found in: system plus every message's text."""
+    parts = [text_of(params.get("system") or "")]
+    parts += [text_of(m.get("content")) for m in params.get("messages") or [] if isinstance(m, dict)]
+    return "\n".join(parts)
+
+
+# -- the schema responder -----------------------------------------------------------------------
+
+
+class SchemaResponder:
+    """Answers like a well-behaved model: valid JSON in whatever form the request asks for.
+
+    * forced tool (`tool_choice` tool/any) or tools with `auto`: a `tool_use` block with a
+      deterministic schema-valid `input`, stop_reason `tool_use`;
+    * `output_config.format` json_schema: the exact JSON as text, `end_turn`;
+    * prefilled assistant turn: only the continuation after the prefill (the API never repeats it);
+    * otherwise (prompt mode): JSON for the schema in `system`'s fenced ```json block (else a generic
+      object), in a seeded mix of `styles`: bare, "Here's the …:" preamble + closing remark,
+      fenced ```json, `<json>` tags.
+
+    An answer longer than `max_tokens` (≈ 4 chars a token) is cut, stop_reason `max_tokens`, as
+    a real model would be.
+    """
+
+    def __init__(
+        self, *, seed: int = 0, styles: Mapping[PromptStyle, float] | None = None, max_depth: int = 4
+    ) -> None:
+        self.seed = seed
+        self.styles: dict[PromptStyle, float] = dict(styles or dict.fromkeys(PROMPT_STYLES, 1.0))
+        if not self.styles or any(s not in PROMPT_STYLES for s in self.styles):
+            raise ValueError(f"styles must be a non-empty mapping over {PROMPT_STYLES}")
+        self.max_depth = max_depth
+
+    def value_for(self, schema: Any, key: str) -> Any:
+        """The deterministic value this responder gives for `schema` on request `key`."""
+        return example_value(schema, f"{self.seed}:{key}", max_depth=self.max_depth)
+
+    def respond(self, params: Mapping[str, Any], *, custom_id: str | None) -> Reply:
+        key = request_key(params, custom_id)
+        tool = forced_tool(params)
+        choice = (params.get("tool_choice") or {}).get("type", "auto")
+        tools = [t for t in params.get("tools") or [] if isinstance(t, dict)]
+        if tool is None and choice == "auto" and tools and output_schema(params) is None:
+            tool = tools[0]
+        if tool is not None:
+            value = self.value_for(tool.get("input_schema", {}), key)
+            block = tool_use_block(stable_id("toolu", self.seed, key), tool["name"], value)
+            return self._fit({"content": [block], "stop_reason": "tool_use"}, params)
+        schema = output_schema(params)
+        if schema is not None:
+            return self._fit(self._text(dumps(self.value_for(schema, key)).decode()), params)
+        value = self.value_for(prompt_schema(params), key)
+        prefill = prefill_text(params)
+        if prefill is not None:
+            return self._fit(self._text(_continuation(prefill, dumps(value).decode())), params)
+        return self._fit(self._text(self._styled(value, params, key)), params)
+
+    def _styled(self, value: Any, params: Mapping[str, Any], key: str) -> str:
+        rng = random.Random(f"style:{self.seed}:{key}")
+        names = list(self.styles)
+        style = rng.choices(names, weights=[self.styles[n] for n in names])[0]
+        pretty = _pretty(value)
+        if style == "preamble":
+            noun = str(prompt_schema(params).get("title") or "extracted data")
+            return f"Here's the {noun}:\n\n{pretty}\n\nLet me know if you need anything else."
+        if style == "fenced":
+            return f"```json\n{pretty}\n```"
+        if style == "tags":
+            return f"<json>\n{pretty}\n</json>"
+        return pretty
+
+    @staticmethod
+    def _text(text: str) -> dict[str, Any]:
+        return {"content": [text_block(text)], "stop_reason": "end_turn"}
+
+    @staticmethod
+    def _fit(message: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+        limit = params.get("max_tokens")
+        if not isinstance(limit, int):
+            return message
+        written = sum(
+            len(b["text"]) if b["type"] == "text" else len(dumps(b["input"])) for b in message["content"]
+        )
+        if written <= limit * 4:
+            return message
+        return truncated(message, keep_chars=limit * 4)
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def _continuation(prefill: str, answer: str) -> str:
+    """What follows `prefill` in `answer` (the whole answer when the prefill is not its start)."""
+    stripped = prefill.strip()
+    if stripped and answer.startswith(stripped):
+        return answer[len(stripped) :]
+    return answer
+
+
+# -- the scripted responder ---------------------------------------------------------------------
+
+ScriptKind = Literal[
+    "text", "tool", "message", "errored", "expired", "canceled", "truncated", "refusal", "invalid"
+]
+
+
+@dataclass(frozen=True)
+class Scripted:
+    """One scripted answer or outcome; build it with the class methods."""
+
+    kind: ScriptKind
+    payload: Any = None
+    error_type: str = "api_error"
+    error_message: str | None = None
+
+    @classmethod
+    def text(cls, text: str) -> Scripted:
+        """Answer with this text (`end_turn`)."""
+        return cls("text", text)
+
+    @classmethod
+    def tool(cls, tool_input: Mapping[str, Any], name: str | None = None) -> Scripted:
+        """Answer with a `tool_use` block (the forced or first tool unless `name` is given)."""
+        return cls("tool", (name, dict(tool_input)))
+
+    @classmethod
+    def message(cls, raw: Mapping[str, Any]) -> Scripted:
+        """Answer with this raw message (missing fields are filled in)."""
+        return cls("message", dict(raw))
+
+    @classmethod
+    def errored(cls, type: str = "api_error", message: str | None = None) -> Scripted:
+        """Fail with this API error type (`errored` result; HTTP error on /v1/messages)."""
+        return cls("errored", error_type=type, error_message=message)
+
+    @classmethod
+    def expired(cls) -> Scripted:
+        """End `expired` (batches only)."""
+        return cls("expired")
+
+    @classmethod
+    def canceled(cls) -> Scripted:
+        """End `canceled` (batches only)."""
+        return cls("canceled")
+
+    @classmethod
+    def truncated(cls) -> Scripted:
+        """The fallback's answer cut off: stop_reason `max_tokens`, JSON cut mid-way."""
+        return cls("truncated")
+
+    @classmethod
+    def refusal(cls, category: str | None = "general_harms") -> Scripted:
+        """A refusal: stop_reason `refusal` with `stop_details`."""
+        return cls("refusal", category)
+
+    @classmethod
+    def invalid(cls) -> Scripted:
+        """The fallback's answer with a schema-invalid value (tool input or JSON text)."""
+        return cls("invalid")
+
+
+Script: TypeAlias = Scripted | Sequence[Scripted]
+
+
+class ScriptedResponder:
+    """Chosen answers per custom_id (first) or per marker string found in the prompt.
+
+    A script may be a sequence: the first call gets the first item, the next call the next, and
+    the last item repeats, so "errored once, then fine" tests resubmission. Requests with no
+    script go to `fallback` (a `SchemaResponder` by default).
+    """
+
+    def __init__(
+        self,
+        by_custom_id: Mapping[str, Script] | None = None,
+        by_marker: Mapping[str, Script] | None = None,
+        *,
+        fallback: Responder | None = None,
+    ) -> None:
+        self.by_custom_id = dict(by_custom_id or {})
+        self.by_marker = dict(by_marker or {})
+        self.fallback: Responder = fallback or SchemaResponder()
+        self._calls: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def _script_for(self, params: Mapping[str, Any], custom_id: str | None) -> Scripted | None:
+        found: tuple[str, Script] | None = None
+        if custom_id is not None and custom_id in self.by_custom_id:
+            found = (f"id:{custom_id}", self.by_custom_id[custom_id])
+        else:
+            text = prompt_text(params)
+            for marker, script in self.by_marker.items():
+                if marker in text:
+                    found = (f"marker:{marker}", script)
+                    break
+        if found is None:
+            return None
+        slot, script = found
+        if isinstance(script, Scripted):
+            return script
+        with self._lock:
+            n = self._calls.get(slot, 0)
+            self._calls[slot] = n + 1
+        return script[min(n, len(script) - 1)]
+
+    def respond(self, params: Mapping[str, Any], *, custom_id: str | None) -> Reply:
+        script = self._script_for(params, custom_id)
+        if script is None:
+            return self.fallback.respond(params, custom_id=custom_id)
+        return apply_script(script, params, custom_id, self.fallback)
+
+
+def apply_script(
+    script: Scripted, params: Mapping[str, Any], custom_id: str | None, fallback: Responder
+) -> Reply:
+    """The reply `script` stands for; outcomes that alter an answer start from `fallback`'s."""
+    kind = script.kind
+    if kind == "text":
+        return {"content": [text_block(str(script.payload))], "stop_reason": "end_turn"}
+    if kind == "tool":
+        name, tool_input = script.payload
+        tool = forced_tool(params) or next(iter(params.get("tools") or []), {})
+        key = request_key(params, custom_id)
+        block = tool_use_block(stable_id("toolu", key), name or tool.get("name", "tool"), tool_input)
+        return {"content": [block], "stop_reason": "tool_use"}
+    if kind == "message":
+        return dict(script.payload)
+    if kind == "errored":
+        message = script.error_message or _DEFAULT_ERRORS.get(script.error_type, "Error")
+        return ErrorReply(script.error_type, message)
+    if kind in ("expired", "canceled"):
+        return EndedReply("expired" if kind == "expired" else "canceled")
+    if kind == "refusal":
+        return refused(script.payload)
+    natural = fallback.respond(params, custom_id=custom_id)
+    if not isinstance(natural, Mapping):
+        return natural
+    if kind == "truncated":
+        return truncated(natural)
+    return _invalidated(natural, params, request_key(params, custom_id))
+
+
+def _invalidated(message: Mapping[str, Any], params: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """`message` with its JSON (tool input, else the text) replaced by a schema-invalid value."""
+    content: list[dict[str, Any]] = []
+    for block in message.get("content", []):
+        block = dict(block)
+        if block.get("type") == "tool_use":
+            tools = {t.get("name"): t for t in params.get("tools") or [] if isinstance(t, dict)}
+            schema = tools.get(block.get("name"), {}).get("input_schema", {})
+            bad = invalid_value(schema, key)
+            block["input"] = bad if isinstance(bad, dict) else {"value": bad}
+        elif block.get("type") == "text":
+            block["text"] = dumps(invalid_value(answer_schema(params), key)).decode()
+        content.append(block)
+    return {**message, "content": content}
+
+
+# -- rates ----------------------------------------------------------------------------------------
+
+Outcome = Literal["errored", "expired", "canceled", "truncated", "refusal", "invalid"]
+OUTCOMES: Final[tuple[Outcome, ...]] = ("errored", "expired", "canceled", "truncated", "refusal", "invalid")
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Fractions of requests that end in each failure outcome (the rest answer normally).
+
+    Decided per custom_id from a hash with the seed, so the same batch gets the same outcomes
+    every run, and a resubmitted custom_id fails the same way (use `ScriptedResponder` sequences
+    to script recoveries). `expired`/`canceled` apply inside batches only.
+    """
+
+    errored: float = 0.0
+    expired: float = 0.0
+    canceled: float = 0.0
+    truncated: float = 0.0
+    refusal: float = 0.0
+    invalid: float = 0.0
+    error_types: tuple[str, ...] = ("overloaded_error", "api_error")
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        rates = [getattr(self, name) for name in OUTCOMES]
+        if any(r < 0 for r in rates) or sum(rates) > 1.0 + 1e-9:
+            raise ValueError("rates must be >= 0 and sum to at most 1")
+        if not self.error_types:
+            raise ValueError("error_types must not be empty")
+
+    @classmethod
+    def parse(cls, spec: str, *, seed: int = 0) -> Rates:
+        """Parse `errored=0.05:overloaded_error|api_error,expired=0.01,truncated=0.02,...`."""
+        values: dict[str, Any] = {"seed": seed}
+        for item in filter(None, (part.strip() for part in spec.split(","))):
+            name, _, rest = item.partition("=")
+            name = name.strip()
+            if name not in OUTCOMES or not rest:
+                raise ValueError(
+                    f"bad rate {item!r}: expected NAME=FRACTION with NAME in {', '.join(OUTCOMES)}"
+                )
+            rate, _, types = rest.partition(":")
+            try:
+                values[name] = float(rate)
+            except ValueError:
+                raise ValueError(f"bad rate {item!r}: {rate!r} is not a number") from None
+            if types:
+                if name != "errored":
+                    raise ValueError(f"bad rate {item!r}: only errored takes error types")
+                values["error_types"] = tuple(t.strip() for t in types.split("|") if t.strip())
+        return cls(**values)
+
+    def outcome_for(self, key: str, *, in_batch: bool) -> Outcome | None:
+        """The outcome drawn for request `key`, or None for a normal answer."""
+        draw = unit_float(self.seed, "rates", key)
+        edge = 0.0
+        for name in OUTCOMES:
+            if not in_batch and name in ("expired", "canceled"):
+                continue
+            edge += getattr(self, name)
+            if draw < edge:
+                return name
+        return None
+
+
+class RatesResponder:
+    """Wraps a responder and turns a seeded fraction of its answers into failures (see `Rates`)."""
+
+    def __init__(self, inner: Responder, rates: Rates) -> None:
+        self.inner = inner
+        self.rates = rates
+
+    def respond(self, params: Mapping[str, Any], *, custom_id: str | None) -> Reply:
+        key = request_key(params, custom_id)
+        outcome = self.rates.outcome_for(key, in_batch=custom_id is not None)
+        if outcome is None:
+            return self.inner.respond(params, custom_id=custom_id)
+        if outcome == "errored":
+            types = self.rates.error_types
+            error_type = types[int(unit_float(self.rates.seed, "type", key) * len(types))]
+            return apply_script(Scripted.errored(error_type), params, custom_id, self.inner)
+        return apply_script(Scripted(outcome), params, custom_id, self.inner)
