@@ -1,0 +1,722 @@
+"""Text -> JSON candidates: every place a model may have put its answer, parsed without lying.
+
+A model's text answer may hold JSON as the whole text, in a code fence (any style, possibly
+unterminated), inside an XML-ish tag, or somewhere between a preamble and a postamble. `extract`
+gathers all of them; `_parse` decides which one (if any) is the answer.
+
+Parsing is strict first (`orjson`, the hot path) and falls back to a small tolerant parser that
+applies only lossless repairs, each recorded by name:
+
+    trailing_comma, comment, single_quotes, unquoted_key, python_literal, smart_quotes,
+    raw_newline_in_string, raw_tab_in_string, raw_control_char, escaped_single_quote,
+    duplicate_key_same_value, double_encoded
+
+Whatever would invent or lose data makes a candidate unusable instead (a `Rejected` region):
+elision markers (`...`, `…`, `etc.`, a `// rest omitted` comment, a `"..."` placeholder string),
+NaN/Infinity (and numbers too large to be finite), duplicate keys with different values. Nothing
+is ever auto-closed: an opening bracket that never closes is reported as `cut_at`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+# Reasons a JSON-looking region was not usable.
+SYNTAX = "syntax"
+ELISION = "elision"
+NON_FINITE = "non_finite"
+DUPLICATE_KEY = "duplicate_key"
+#: reasons that mean "this is JSON, but it stands for data we do not have" (an `invalid` answer,
+#: not a `no_json` one)
+INTEGRITY_REASONS = frozenset({ELISION, NON_FINITE, DUPLICATE_KEY})
+
+_MAX_DEPTH = 400
+_MAX_RESTARTS = 64
+_MAX_DESCENT = 3
+
+
+class JSONProblem(ValueError):
+    """Why a piece of text is not usable JSON, and where (offset and JSON path)."""
+
+    def __init__(self, reason: str, message: str, pos: int = 0, path: str = "$") -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.pos = pos
+        self.path = path
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One parsed JSON value found in the text, where it was, and the repairs it needed."""
+
+    value: Any
+    start: int
+    end: int
+    source: str
+    repairs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A JSON-looking region that could not be used (and why)."""
+
+    start: int
+    end: int
+    reason: str
+    message: str
+    path: str = "$"
+
+
+@dataclass(slots=True)
+class Extraction:
+    """Everything found in one text.
+
+    `cut_at` is the offset of an opening bracket whose JSON-looking content runs to the end of
+    the text without closing: the text was cut there (or the model left it unclosed).
+    """
+
+    text: str
+    candidates: list[Candidate] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    cut_at: int | None = None
+
+
+# ---- strict loading (the hot path) --------------------------------------------------------------
+
+_KEY_TOKEN = re.compile(r'"\s*:')
+_BIG_INT = re.compile(r"[0-9]{19,}")
+_ELISION_STRING = re.compile(r"\s*(?:\.{3,}|…+|\.\s\.\s\.|etc\.?|\[\.\.\.\]|\.\.\.etc\.?)\s*", re.I)
+
+
+def loads_json(text: str | bytes) -> Any:
+    """Parse strict JSON, refusing what would lie: duplicate keys, elisions, non-finite numbers.
+
+    `orjson` alone keeps the last of two duplicate keys and turns integers beyond 64 bits into
+    floats, so both are checked: a cheap count of key tokens against the keys actually parsed
+    (equal counts prove there was no duplicate), and a digit-run search that sends huge integers
+    through the standard library, which keeps them exact. Raises `JSONProblem`.
+    """
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise JSONProblem(SYNTAX, f"not valid JSON: {exc}", getattr(exc, "pos", 0)) from None
+    s = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    keys = audit(value)
+    if _BIG_INT.search(s) or (keys and len(_KEY_TOKEN.findall(s)) != keys):
+        try:
+            value = _loads_exact(s)
+        except JSONProblem as exc:
+            if exc.reason == DUPLICATE_KEY:
+                parse_lenient(s)  # raises the same problem, with the key's JSON path
+            raise
+        audit(value)
+    return value
+
+
+def _loads_exact(s: str) -> Any:
+    """The slow strict path: stdlib JSON with duplicate-key detection and exact big integers."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in items:
+            if key in out and not same_json(out[key], value):
+                raise JSONProblem(DUPLICATE_KEY, f"duplicate key {key!r} with different values")
+            out[key] = value
+        return out
+
+    def constant(name: str) -> Any:
+        raise JSONProblem(NON_FINITE, f"{name} is not a JSON number")
+
+    try:
+        return json.loads(s, object_pairs_hook=pairs, parse_constant=constant)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise JSONProblem(SYNTAX, f"not valid JSON: {exc}") from None
+
+
+def audit(value: Any) -> int:
+    """Count the object keys in `value`; raise `JSONProblem` on an elision or a non-finite float.
+
+    The walk keeps no paths (it runs on every strict parse); a problem's path is found afterwards.
+    """
+    keys = 0
+    stack: list[Any] = [value]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        node = pop()
+        if isinstance(node, dict):
+            keys += len(node)
+            push(node.values())
+        elif isinstance(node, list):
+            push(node)
+        elif isinstance(node, str):
+            if len(node) <= 9 and _ELISION_STRING.fullmatch(node):
+                path = _path_of(value, node)
+                raise JSONProblem(ELISION, f"placeholder {node!r} stands for omitted data", path=path)
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise JSONProblem(NON_FINITE, "a number is not finite", path=_path_of(value, node))
+    return keys
+
+
+def _path_of(root: Any, target: Any, path: str = "$") -> str:
+    """The JSON path of the first node that is `target` (identity), for error messages."""
+    if root is target:
+        return path
+    items: Any = root.items() if isinstance(root, dict) else enumerate(root) if isinstance(root, list) else ()
+    for k, v in items:
+        found = _path_of(v, target, f"{path}[{k}]" if isinstance(k, int) else f"{path}.{k}")
+        if found:
+            return found
+    return ""
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equality of JSON values that tells `1`, `1.0` and `true` apart."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+# ---- the tolerant parser ------------------------------------------------------------------------
+
+_WS = frozenset(" \t\r\n\u00a0\ufeff\u2028\u2029")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_IDENT_CHAR = re.compile(r"[A-Za-z0-9_$.]")
+_ELISION_COMMENT = re.compile(
+    r"\.\.|…|\betc\b|omit|truncat|remaining|\brest\b|and so on|similar|same (?:as|pattern|format|structure)"
+    r"|abbreviat|brevity|\bmore\b|continue|\band \d+ other",
+    re.I,
+)
+_LITERALS: dict[str, tuple[Any, str | None]] = {
+    "true": (True, None),
+    "false": (False, None),
+    "null": (None, None),
+    "True": (True, "python_literal"),
+    "False": (False, "python_literal"),
+    "None": (None, "python_literal"),
+}
+_NON_FINITE_WORDS = frozenset({"NaN", "nan", "Infinity", "infinity", "inf", "Inf", "NAN"})
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_STRING_STOP = {
+    '"': re.compile(r'["\\\x00-\x1f]'),
+    "'": re.compile(r"['\\\x00-\x1f]"),
+    "”": re.compile(r"[”“\\\x00-\x1f]"),
+}
+_OPEN_QUOTES = {'"': '"', "'": "'", "“": "”", "”": "”"}
+
+
+def parse_lenient(text: str) -> tuple[Any, tuple[str, ...]]:
+    """Parse JSON with lossless repairs; return the value and the sorted names of the repairs.
+
+    Raises `JSONProblem` for anything that cannot be repaired without inventing or losing data.
+    """
+    parser = _Lenient(text)
+    return parser.parse(), tuple(sorted(parser.repairs))
+
+
+class _Lenient:
+    """A recursive-descent JSON5-ish parser that records every repair it needed."""
+
+    def __init__(self, s: str) -> None:
+        self.s = s
+        self.i = 0
+        self.n = len(s)
+        self.repairs: set[str] = set()
+
+    def fail(self, message: str, path: str = "$", reason: str = SYNTAX) -> JSONProblem:
+        return JSONProblem(reason, message, self.i, path)
+
+    def parse(self) -> Any:
+        self.ws("$")
+        value = self.value("$", 0)
+        self.ws("$")
+        if self.i != self.n:
+            raise self.fail(f"unexpected text after the value at offset {self.i}")
+        return value
+
+    def ws(self, path: str) -> None:
+        s, n = self.s, self.n
+        while self.i < n:
+            c = s[self.i]
+            if c in _WS:
+                self.i += 1
+            elif s.startswith("//", self.i):
+                end = s.find("\n", self.i)
+                end = n if end < 0 else end
+                self.comment(s[self.i + 2 : end], path)
+                self.i = end
+            elif s.startswith("/*", self.i):
+                end = s.find("*/", self.i + 2)
+                if end < 0:
+                    raise self.fail("unterminated /* comment")
+                self.comment(s[self.i + 2 : end], path)
+                self.i = end + 2
+            else:
+                return
+
+    def comment(self, body: str, path: str) -> None:
+        if _ELISION_COMMENT.search(body):
+            raise self.fail(f"comment {body.strip()[:40]!r} marks omitted data", path, ELISION)
+        self.repairs.add("comment")
+
+    def value(self, path: str, depth: int) -> Any:
+        if depth > _MAX_DEPTH:
+            raise self.fail("nesting too deep", path)
+        if self.i >= self.n:
+            raise self.fail("unexpected end of text", path)
+        c = self.s[self.i]
+        if c == "{":
+            return self.object(path, depth)
+        if c == "[":
+            return self.array(path, depth)
+        if c in _OPEN_QUOTES:
+            return self.string(path)
+        if c == "-" or c.isdigit():
+            return self.number(path)
+        if c in ".…":
+            if c == "…" or self.s.startswith("...", self.i):
+                raise self.fail("elision marker stands for omitted data", path, ELISION)
+            raise self.fail("a number cannot start with '.'", path)
+        return self.word(path)
+
+    def word(self, path: str) -> Any:
+        m = _IDENT.match(self.s, self.i)
+        if not m:
+            raise self.fail(f"unexpected character {self.s[self.i]!r}", path)
+        word = m.group()
+        if word in _LITERALS:
+            value, repair = _LITERALS[word]
+            if repair:
+                self.repairs.add(repair)
+            self.i = m.end()
+            return value
+        if word in _NON_FINITE_WORDS:
+            raise self.fail(f"{word} is not a JSON number", path, NON_FINITE)
+        if word.lower().startswith("etc"):
+            raise self.fail("'etc' stands for omitted data", path, ELISION)
+        raise self.fail(f"unquoted word {word[:20]!r} is not a JSON value", path)
+
+    def number(self, path: str) -> Any:
+        m = _NUMBER.match(self.s, self.i)
+        if not m:
+            if self.s.startswith(("-Infinity", "-inf", "-Inf"), self.i):
+                raise self.fail("-Infinity is not a JSON number", path, NON_FINITE)
+            raise self.fail("malformed number", path)
+        end = m.end()
+        if end < self.n and _IDENT_CHAR.match(self.s, end):
+            if self.s.startswith("...", end) or self.s.startswith("…", end):
+                raise self.fail("elision marker stands for omitted data", path, ELISION)
+            raise self.fail(f"malformed number {self.s[self.i : end + 1]!r}", path)
+        text = m.group()
+        self.i = end
+        if m.group().lstrip("-").isdigit():
+            return int(text)
+        number = float(text)
+        if not math.isfinite(number):
+            raise self.fail(f"{text} is too large to be a finite number", path, NON_FINITE)
+        return number
+
+    def string(self, path: str) -> str:
+        s = self.s
+        open_q = s[self.i]
+        close_q = _OPEN_QUOTES[open_q]
+        if open_q == "'":
+            self.repairs.add("single_quotes")
+        elif open_q != '"':
+            self.repairs.add("smart_quotes")
+        stop = _STRING_STOP[close_q]
+        parts: list[str] = []
+        i = self.i + 1
+        while True:
+            m = stop.search(s, i)
+            if m is None:
+                self.i = self.n
+                raise self.fail("unterminated string", path)
+            j = m.start()
+            parts.append(s[i:j])
+            c = s[j]
+            if c == close_q or (close_q == "”" and c == "“"):
+                self.i = j + 1
+                break
+            if c == "\\":
+                i = self.escape(j, parts, path)
+                continue
+            parts.append(c)
+            self.repairs.add(
+                "raw_newline_in_string"
+                if c in "\n\r"
+                else "raw_tab_in_string"
+                if c == "\t"
+                else "raw_control_char"
+            )
+            i = j + 1
+        text = "".join(parts)
+        if len(text) <= 9 and _ELISION_STRING.fullmatch(text):
+            raise self.fail(f"placeholder {text!r} stands for omitted data", path, ELISION)
+        return text
+
+    def escape(self, j: int, parts: list[str], path: str) -> int:
+        """Decode the escape at `j` (a backslash) into `parts`; return the offset after it."""
+        s = self.s
+        if j + 1 >= self.n:
+            raise self.fail("unterminated escape", path)
+        e = s[j + 1]
+        if e in _ESCAPES:
+            parts.append(_ESCAPES[e])
+            return j + 2
+        if e == "'":
+            if s[self.i] != "'":
+                self.repairs.add("escaped_single_quote")
+            parts.append("'")
+            return j + 2
+        if e == "u":
+            code = self.hex4(j + 2, path)
+            end = j + 6
+            if 0xD800 <= code <= 0xDBFF and s.startswith("\\u", end):
+                low = self.hex4(end + 2, path)
+                if 0xDC00 <= low <= 0xDFFF:
+                    parts.append(chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)))
+                    return end + 6
+            if 0xD800 <= code <= 0xDFFF:
+                raise self.fail("lone surrogate escape", path)
+            parts.append(chr(code))
+            return end
+        raise self.fail(f"invalid escape \\{e}", path)
+
+    def hex4(self, at: int, path: str) -> int:
+        digits = self.s[at : at + 4]
+        if len(digits) != 4 or not all(ch in "0123456789abcdefABCDEF" for ch in digits):
+            raise self.fail("malformed \\u escape", path)
+        return int(digits, 16)
+
+    def key(self, path: str) -> str:
+        c = self.s[self.i] if self.i < self.n else ""
+        if c in _OPEN_QUOTES:
+            return self.string(path)
+        m = _IDENT.match(self.s, self.i)
+        if not m:
+            raise self.fail("expected a key", path)
+        self.repairs.add("unquoted_key")
+        self.i = m.end()
+        return m.group()
+
+    def elision_ahead(self) -> bool:
+        return self.s.startswith("...", self.i) or self.s.startswith("…", self.i)
+
+    def object(self, path: str, depth: int) -> dict[str, Any]:
+        self.i += 1
+        out: dict[str, Any] = {}
+        after_comma = False
+        while True:
+            self.ws(path)
+            if self.i >= self.n:
+                raise self.fail("unclosed object", path)
+            if self.s[self.i] == "}":
+                if after_comma:
+                    self.repairs.add("trailing_comma")
+                self.i += 1
+                return out
+            if self.elision_ahead():
+                raise self.fail("elision marker stands for omitted members", path, ELISION)
+            if out and not after_comma:
+                raise self.fail("expected ',' or '}' between members", path)
+            key = self.key(path)
+            child = f"{path}.{key}"
+            self.ws(child)
+            if self.i >= self.n or self.s[self.i] != ":":
+                raise self.fail(f"expected ':' after key {key!r}", child)
+            self.i += 1
+            self.ws(child)
+            value = self.value(child, depth + 1)
+            if key in out:
+                if not same_json(out[key], value):
+                    raise self.fail(f"duplicate key {key!r} with different values", child, DUPLICATE_KEY)
+                self.repairs.add("duplicate_key_same_value")
+            out[key] = value
+            self.ws(path)
+            after_comma = self.i < self.n and self.s[self.i] == ","
+            if after_comma:
+                self.i += 1
+
+    def array(self, path: str, depth: int) -> list[Any]:
+        self.i += 1
+        out: list[Any] = []
+        after_comma = False
+        while True:
+            self.ws(f"{path}[{len(out)}]")
+            if self.i >= self.n:
+                raise self.fail("unclosed array", path)
+            if self.s[self.i] == "]":
+                if after_comma:
+                    self.repairs.add("trailing_comma")
+                self.i += 1
+                return out
+            if out and not after_comma:
+                raise self.fail("expected ',' or ']' between items", path)
+            out.append(self.value(f"{path}[{len(out)}]", depth + 1))
+            self.ws(f"{path}[{len(out)}]")
+            after_comma = self.i < self.n and self.s[self.i] == ","
+            if after_comma:
+                self.i += 1
+
+
+def load_any(text: str) -> tuple[Any, tuple[str, ...]]:
+    """Strict first, tolerant second; raise `JSONProblem` (the tolerant parser's, if both fail)."""
+    try:
+        return loads_json(text), ()
+    except JSONProblem as strict:
+        if strict.reason != SYNTAX:
+            raise
+    return parse_lenient(text)
+
+
+# ---- finding candidates -------------------------------------------------------------------------
+
+_FENCE = re.compile(
+    r"^[ \t]*(?P<f>`{3,}|~{3,})[ \t]*(?P<lang>[^\n`]*)\n(?P<body>.*?)(?:^[ \t]*(?P=f)[ \t]*$|\Z)",
+    re.S | re.M,
+)
+_TAG = re.compile(r"<(?P<t>[A-Za-z][\w.:-]{0,40})(?:\s[^<>]{0,200})?>(?P<body>.*?)</(?P=t)\s*>", re.S)
+_STRUCT = re.compile(r'[{}\[\]"\\]')
+_JSONISH_OBJECT = re.compile(r"""\s*(?:["'“”}]|/[/*]|[A-Za-z_$][A-Za-z0-9_$]*\s*:|\Z)""")
+_JSONISH_ARRAY = re.compile(
+    r"""\s*(?:["'“”{\[\]\-0-9]|\.\.\.|…|/[/*]|(?:true|false|null|True|False|None)\b|\Z)"""
+)
+_PAIRS = {"}": "{", "]": "["}
+
+
+def glue_prefill(text: str, prefill: str | None) -> str:
+    """Put an assistant prefill back in front of the text it was continued by.
+
+    The API returns only what follows a prefill (`{` in PREFILL mode). When the text already
+    repeats the prefill, it is left as is rather than doubled.
+    """
+    if not prefill:
+        return text
+    if text.lstrip().startswith(prefill.strip()):
+        return text
+    return prefill + text
+
+
+def extract(text: str, prefill: str | None = None) -> Extraction:
+    """Find every JSON candidate in `text` (see the module docstring). Never raises."""
+    text = glue_prefill(text, prefill)
+    out = Extraction(text)
+    try:
+        _extract_into(out)
+    except RecursionError:
+        out.rejected.append(Rejected(0, len(text), SYNTAX, "nesting too deep"))
+    return out
+
+
+def _extract_into(out: Extraction) -> None:
+    text = out.text
+    start, end = _strip_bounds(text, 0, len(text))
+    if start == end:
+        return
+    if _add_region(out, start, end, "whole", strict_only=True):
+        return
+    fast = _bracket_bounds(text)
+    if fast is not None and _add_region(out, fast[0], fast[1], "span", strict_only=True):
+        _add_scalars(out, exclude=fast)
+        return
+    if _scalar_start(text, start):
+        _add_region(out, start, end, "whole", record_syntax=False)
+    _scan(out, 0, len(text), 0)
+    _add_scalars(out, exclude=None)
+
+
+def _strip_bounds(text: str, lo: int, hi: int) -> tuple[int, int]:
+    while lo < hi and text[lo].isspace():
+        lo += 1
+    while hi > lo and text[hi - 1].isspace():
+        hi -= 1
+    return lo, hi
+
+
+def _bracket_bounds(text: str) -> tuple[int, int] | None:
+    """The first opening to the last closing bracket, when no bracket opens after that closing.
+
+    If this one region parses as JSON, no other bracketed candidate can exist (every bracket of the
+    text is inside it), so the full scan is skipped. That is the fast path for preamble + JSON.
+    """
+    opens = [p for p in (text.find("{"), text.find("[")) if p >= 0]
+    if not opens:
+        return None
+    lo = min(opens)
+    hi = max(text.rfind("}"), text.rfind("]"))
+    if hi <= lo or max(text.rfind("{"), text.rfind("[")) > hi:
+        return None
+    return lo, hi + 1
+
+
+def _add_region(
+    out: Extraction,
+    start: int,
+    end: int,
+    source: str,
+    *,
+    strict_only: bool = False,
+    record_syntax: bool = True,
+) -> bool:
+    """Parse `text[start:end]` into a candidate (or a rejection). True when the region was settled.
+
+    `strict_only` tries only strict JSON (a fuller search follows when it fails); a syntax error
+    is recorded as a rejection only with `record_syntax` (prose in a tag is not a failed JSON).
+    """
+    chunk = out.text[start:end]
+    repairs: tuple[str, ...] = ()
+    try:
+        if strict_only:
+            value = loads_json(chunk)
+        else:
+            value, repairs = load_any(chunk)
+    except JSONProblem as exc:
+        if exc.reason == SYNTAX:
+            if record_syntax and not strict_only:
+                out.rejected.append(Rejected(start, end, SYNTAX, exc.message, exc.path))
+            return False
+        out.rejected.append(Rejected(start, end, exc.reason, exc.message, exc.path))
+        return True
+    out.candidates.append(Candidate(value, start, end, source, repairs))
+    _add_double_encoded(out, value, start, end, source, repairs)
+    return True
+
+
+def _add_double_encoded(
+    out: Extraction, value: Any, start: int, end: int, source: str, repairs: tuple[str, ...]
+) -> None:
+    """A JSON string whose content is itself JSON (double-encoded): decode it once, strictly."""
+    if not isinstance(value, str):
+        return
+    inner = value.strip()
+    if not inner or inner[0] not in "{[":
+        return
+    try:
+        decoded = loads_json(inner)
+    except JSONProblem as exc:
+        if exc.reason != SYNTAX:
+            out.rejected.append(Rejected(start, end, exc.reason, exc.message, exc.path))
+        return
+    out.candidates.append(Candidate(decoded, start, end, source, (*repairs, "double_encoded")))
+
+
+def _add_scalars(out: Extraction, exclude: tuple[int, int] | None) -> None:
+    """Fence and tag bodies that are not bracketed (a bare string, number or literal).
+
+    Bracketed bodies are already covered by the span scan; bodies inside `exclude` (the region
+    the fast path parsed) are parts of that value, not answers of their own.
+    """
+    text = out.text
+    if "```" not in text and "~~~" not in text and "<" not in text:
+        return
+    for regex, source in ((_FENCE, "fence"), (_TAG, "tag")):
+        for m in regex.finditer(text):
+            lo, hi = _strip_bounds(text, m.start("body"), m.end("body"))
+            if lo == hi or text[lo] in "{[":
+                continue
+            if exclude is not None and exclude[0] <= lo and hi <= exclude[1]:
+                continue
+            if not _scalar_start(text, lo) or any(c.start == lo and c.end == hi for c in out.candidates):
+                continue
+            _add_region(out, lo, hi, source, record_syntax=False)
+
+
+def _scalar_start(text: str, at: int) -> bool:
+    """Could a bare JSON scalar start at `at` (a quote, a digit, a minus, a word)?"""
+    c = text[at]
+    return c in "\"'“”-" or c.isdigit() or _IDENT.match(text, at) is not None
+
+
+def _scan(out: Extraction, lo: int, hi: int, descent: int) -> None:
+    """Find outermost balanced `{…}`/`[…]` spans in `text[lo:hi]` and parse each one.
+
+    The scanner is string-aware inside brackets (braces in strings do not count; escapes are
+    honoured) and ignores quotes in prose. A span that fails to parse and does not look like JSON
+    (`[see below: {...}]`) is searched inside; one that looks like JSON is reported as rejected,
+    never mined for inner objects (those would be fragments of a broken whole).
+    """
+    for start, end in _spans(out, lo, hi):
+        if _add_region(out, start, end, "span", record_syntax=False):
+            continue
+        if descent < _MAX_DESCENT and not _looks_like_json(out.text, start):
+            _scan(out, start + 1, end - 1, descent + 1)
+        else:
+            _add_region(out, start, end, "span")
+
+
+def _spans(out: Extraction, lo: int, hi: int) -> Iterator[tuple[int, int]]:
+    """Yield outermost balanced spans; set `out.cut_at` when JSON-like text never closes.
+
+    Mismatched brackets inside JSON-looking text make that region one failed span (it is not
+    searched for fragments); in prose the search restarts just after the opening bracket.
+    """
+    text = out.text
+    pos = lo
+    restarts = 0
+    while pos < hi and restarts <= _MAX_RESTARTS:
+        stack: list[str] = []
+        start = -1
+        in_string = False
+        skip = -1
+        restart_at = -1
+        for m in _STRUCT.finditer(text, pos, hi):
+            p = m.start()
+            if p < skip:
+                continue
+            c = text[p]
+            if in_string:
+                if c == "\\":
+                    skip = p + 2
+                elif c == '"':
+                    in_string = False
+                continue
+            if not stack:
+                if c in "{[":
+                    stack.append(c)
+                    start = p
+                continue
+            if c == '"':
+                in_string = True
+            elif c in "{[":
+                stack.append(c)
+            elif c in "}]":
+                if stack[-1] == _PAIRS[c]:
+                    stack.pop()
+                    if not stack:
+                        yield start, p + 1
+                    continue
+                if _looks_like_json(text, start):
+                    yield start, p + 1
+                    restart_at = p + 1
+                else:
+                    restart_at = start + 1
+                break
+        else:
+            if not stack:
+                return
+            if _looks_like_json(text, start):
+                if hi == len(text):
+                    out.cut_at = start
+                return
+            restart_at = start + 1
+        restarts += 1
+        pos = restart_at
+
+
+def _looks_like_json(text: str, start: int) -> bool:
+    """Does the bracket at `start` open JSON (a key, a value), rather than prose like `[see 2]`?"""
+    regex = _JSONISH_OBJECT if text[start] == "{" else _JSONISH_ARRAY
+    return regex.match(text, start + 1) is not None

@@ -1,0 +1,496 @@
+"""Message / batch result line / raw text -> exactly one `Outcome`, never a lie and never a raise.
+
+The rules, in the order they are applied to one answer:
+
+1. `stop_reason == "refusal"` -> `refusal` (whatever was emitted before the stop is partial).
+2. `tool_use` blocks named `spec.name` are the answer. If the answer was cut (`max_tokens` or
+   `model_context_window_exceeded`) while our tool_use was the last block, its input may be a
+   partial parse -> `truncated`. One distinct valid input -> success; several -> `ambiguous`;
+   none valid -> `invalid`. An `input` given as a JSON string (some proxies) is decoded strictly.
+3. Only tool_use blocks with other names -> `wrong_tool`.
+4. Otherwise the text blocks (joined; thinking blocks skipped) go through `parse_text`:
+   - JSON-looking text that opens and never closes at the end (`cut_at`) blocks every candidate:
+     `truncated` when the stop reason says the answer was cut, else `invalid` (if other JSON was
+     found) or `no_json`. A complete value followed by a cut one is never chosen.
+   - Each candidate is validated with `spec.validate` (strict, then lossless coercion). When the
+     value as found does not fit, lossless reshapes are tried: the value of a single-key wrapper
+     object (`{"recipe": {...}}`), the `input`/`arguments` of a tool-call-shaped object naming our
+     tool, the only element of a one-element list, and for wrapped specs the bare value wrapped
+     under `spec.wrap`. Exactly one reshape must fit; each is recorded (`unwrap:recipe`, ...).
+   - Exactly one distinct fitting value -> success (the same value in a fence and a span counts
+     once). Under a cut stop reason, a number that ends the text is not trusted (`12` may be the
+     start of `123`).
+   - Several different fitting values -> `ambiguous`.
+   - JSON found but nothing fits, or JSON that stands for data we do not have (an elision,
+     NaN/Infinity, a duplicate key with different values) -> `invalid`, with the errors of the
+     best candidate.
+   - No JSON, and the prose declines ("I can't help with that") -> `refusal`.
+   - No JSON and the answer was cut -> `truncated`; else `no_json`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from ._extract import (
+    INTEGRITY_REASONS,
+    Candidate,
+    Extraction,
+    JSONProblem,
+    audit,
+    extract,
+    loads_json,
+    same_json,
+)
+from ._outcome import FailureKind, Outcome, Usage
+
+if TYPE_CHECKING:
+    from ._schema import FieldError, Spec, Validation
+
+#: stop reasons that mean the answer was cut before the model finished (reference/anthropic-api.md §6)
+CUT_STOP_REASONS = frozenset({"max_tokens", "model_context_window_exceeded"})
+EXCERPT_CHARS = 200
+MAX_ERRORS = 20
+
+_REFUSAL = re.compile(
+    r"\bI(?:\s+am|['’]m)\s+(?:sorry|afraid|not\s+(?:able|comfortable|going)|unable)\b"
+    r"|\bI\s+(?:can(?:not|\s+not|['’]t)|won['’]t|will\s+not|must\s+decline|(?:have\s+to|need\s+to)\s+decline"
+    r"|apologi[sz]e|do\s+not\s+feel\s+comfortable|don['’]t\s+feel\s+comfortable)\b"
+    r"|\b(?:unable|not\s+able)\s+to\s+(?:help|assist|comply|provide|fulfil)"
+    r"|\bagainst\s+my\s+(?:guidelines|principles|policies)",
+    re.I,
+)
+_TOOL_CALL_KEYS = ("input", "arguments", "parameters")
+
+
+# ---- public entry points ------------------------------------------------------------------------
+
+
+def parse_result_line(
+    spec: Spec[Any], line: bytes | str | Mapping[str, Any], *, prefill: str | None = None
+) -> Outcome[Any]:
+    """One line of a batch results JSONL (or its parsed object) -> one `Outcome` with `custom_id`.
+
+    `succeeded` is parsed as a message; `errored` keeps the API's own error type, message and
+    request id (read from `result.error.error`, which is doubly nested); `expired`/`canceled`
+    map to their kinds. Anything that is not a result object is `malformed_result`. Never raises.
+    """
+    try:
+        return _parse_result_line(spec, line, prefill)
+    except Exception as exc:  # a parser that never lies must also never crash a whole job
+        return Outcome.fail(
+            FailureKind.MALFORMED_RESULT,
+            f"could not read the result line: {exc!r}",
+            {"excerpt": _excerpt(line)},
+        )
+
+
+def parse_message(spec: Spec[Any], message: Any, *, prefill: str | None = None) -> Outcome[Any]:
+    """An SDK `Message` or a message dict -> one `Outcome` (see the module docstring). Never raises."""
+    try:
+        return _parse_message(spec, message, prefill)
+    except Exception as exc:
+        return Outcome.fail(FailureKind.MALFORMED_RESULT, f"could not read the message: {exc!r}")
+
+
+def parse_text(
+    spec: Spec[Any],
+    text: str,
+    *,
+    stop_reason: str | None = None,
+    prefill: str | None = None,
+    usage: Usage | None = None,
+) -> Outcome[Any]:
+    """Raw model text -> one `Outcome` (see the module docstring). Never raises."""
+    usage = usage or Usage()
+    try:
+        if not isinstance(text, str):
+            text = text.decode("utf-8", "replace") if isinstance(text, (bytes, bytearray)) else str(text)
+        if stop_reason == "refusal":
+            return _refusal(text, stop_reason, usage)
+        return _TextParse(spec, extract(text, prefill), stop_reason, usage).outcome()
+    except Exception as exc:
+        return Outcome.fail(
+            FailureKind.NO_JSON,
+            f"could not parse the text: {exc!r}",
+            {"excerpt": _excerpt(text)},
+            usage=usage,
+        )
+
+
+# ---- result lines -------------------------------------------------------------------------------
+
+
+def _parse_result_line(
+    spec: Spec[Any], line: bytes | str | Mapping[str, Any], prefill: str | None
+) -> Outcome[Any]:
+    obj: Any = line
+    if isinstance(line, (bytes, bytearray, memoryview, str)):
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            return _malformed(f"not a JSON line: {exc}", line)
+    if not isinstance(obj, Mapping):
+        return _malformed("a result line must be a JSON object", line)
+    custom_id = obj.get("custom_id")
+    result = obj.get("result")
+    if not isinstance(custom_id, str) or not isinstance(result, Mapping):
+        return _malformed("a result line needs a string custom_id and a result object", line)
+    kind = result.get("type")
+    if kind == "succeeded":
+        message = result.get("message")
+        if not isinstance(message, Mapping):
+            return _malformed("a succeeded result has no message object", line, custom_id)
+        return _parse_message(spec, message, prefill).replace(custom_id=custom_id)
+    if kind == "errored":
+        return _errored(result, custom_id)
+    if kind == "expired":
+        return Outcome.fail(
+            FailureKind.EXPIRED, "the batch expired before this request ran", custom_id=custom_id
+        )
+    if kind == "canceled":
+        return Outcome.fail(
+            FailureKind.CANCELED, "the batch was canceled before this request ran", custom_id=custom_id
+        )
+    return _malformed(f"unknown result type {kind!r}", line, custom_id)
+
+
+def _errored(result: Mapping[str, Any], custom_id: str) -> Outcome[Any]:
+    """`result.error` is an ErrorResponse whose `error` holds the type and message (double nesting)."""
+    response = result.get("error")
+    inner = response.get("error") if isinstance(response, Mapping) else None
+    if not isinstance(inner, Mapping):
+        inner = response if isinstance(response, Mapping) else {}
+    error_type = str(inner.get("type") or "unknown_error")
+    error_message = str(inner.get("message") or "")
+    details: dict[str, Any] = {"error_type": error_type, "error_message": error_message}
+    request_id = response.get("request_id") if isinstance(response, Mapping) else None
+    if request_id:
+        details["request_id"] = request_id
+    if isinstance(inner.get("details"), Mapping):
+        details["error_details"] = dict(inner["details"])
+    return Outcome.fail(FailureKind.API_ERROR, f"{error_type}: {error_message}", details, custom_id=custom_id)
+
+
+def _malformed(reason: str, line: Any, custom_id: str | None = None) -> Outcome[Any]:
+    return Outcome.fail(
+        FailureKind.MALFORMED_RESULT, reason, {"excerpt": _excerpt(line)}, custom_id=custom_id
+    )
+
+
+# ---- messages -----------------------------------------------------------------------------------
+
+
+def _field(obj: Any, name: str) -> Any:
+    """Read a field from a dict or an SDK model alike (attribute access; no model_dump)."""
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _usage(raw: Any) -> Usage:
+    if raw is None:
+        return Usage()
+    if isinstance(raw, Mapping):
+        return Usage.from_api(raw)
+    return Usage(
+        int(getattr(raw, "input_tokens", 0) or 0),
+        int(getattr(raw, "output_tokens", 0) or 0),
+        int(getattr(raw, "cache_creation_input_tokens", 0) or 0),
+        int(getattr(raw, "cache_read_input_tokens", 0) or 0),
+    )
+
+
+def _parse_message(spec: Spec[Any], message: Any, prefill: str | None) -> Outcome[Any]:
+    content = _field(message, "content")
+    usage = _usage(_field(message, "usage"))
+    stop = _field(message, "stop_reason")
+    stop = stop if isinstance(stop, str) else None
+    if not isinstance(content, Sequence) or isinstance(content, (str, bytes)):
+        if isinstance(content, str):  # a hand-built message with plain string content
+            return parse_text(spec, content, stop_reason=stop, prefill=prefill, usage=usage)
+        return Outcome.fail(FailureKind.MALFORMED_RESULT, "the message has no content list", usage=usage)
+    ours: list[Any] = []
+    others: list[str] = []
+    texts: list[str] = []
+    for block in content:
+        kind = _field(block, "type")
+        if kind == "tool_use":
+            name = _field(block, "name")
+            if name == spec.name:
+                ours.append(block)
+            else:
+                others.append(str(name))
+        elif kind == "text":
+            text = _field(block, "text")
+            if isinstance(text, str):
+                texts.append(text)
+    if stop == "refusal":
+        return _refusal("\n".join(texts), stop, usage, _field(_field(message, "stop_details"), "category"))
+    if ours:
+        cut = stop in CUT_STOP_REASONS and len(content) > 0 and content[-1] is ours[-1]
+        return _from_tools(spec, ours, stop, usage, cut)
+    if others:
+        return Outcome.fail(
+            FailureKind.WRONG_TOOL,
+            f"the model called {', '.join(others)!s} instead of {spec.name}",
+            {"tool_name": others[0], "tool_names": others, "stop_reason": stop},
+            usage=usage,
+        )
+    return parse_text(spec, "\n".join(texts), stop_reason=stop, prefill=prefill, usage=usage)
+
+
+def _from_tools(
+    spec: Spec[Any], blocks: list[Any], stop: str | None, usage: Usage, cut: bool
+) -> Outcome[Any]:
+    """Validate the input of every tool_use block named like our tool."""
+    if cut:
+        return Outcome.fail(
+            FailureKind.TRUNCATED,
+            f"the answer stopped ({stop}) while the {spec.name} tool input was being written",
+            {"stop_reason": stop, "excerpt": _excerpt(_field(blocks[-1], "input"))},
+            usage=usage,
+        )
+    fits: list[_Fit] = []
+    misfits: list[_Fit] = []
+    for block in blocks:
+        raw = _field(block, "input")
+        repairs: tuple[str, ...] = ()
+        if isinstance(raw, (str, bytes)):  # some proxies pass the input as a JSON string
+            try:
+                raw, repairs = loads_json(raw), ("tool_input_json_string",)
+            except JSONProblem as exc:
+                misfits.append(_Fit.problem(exc, _excerpt(raw)))
+                continue
+        else:
+            try:
+                audit(raw)
+            except JSONProblem as exc:
+                misfits.append(_Fit.problem(exc, _excerpt(raw)))
+                continue
+        fit = _fit(spec, raw, repairs, excerpt=None)
+        (fits if fit.ok else misfits).append(fit)
+    return _decide(fits, misfits, stop, usage, what=f"{spec.name} tool input")
+
+
+# ---- text ---------------------------------------------------------------------------------------
+
+
+class _Fit:
+    """A candidate's validation result, with the repairs that led to it."""
+
+    __slots__ = ("errors", "excerpt", "ok", "repairs", "value")
+
+    def __init__(
+        self,
+        ok: bool,
+        value: Any,
+        repairs: tuple[str, ...],
+        errors: tuple[FieldError, ...],
+        excerpt: str | None,
+    ) -> None:
+        self.ok = ok
+        self.value = value
+        self.repairs = repairs
+        self.errors = errors
+        self.excerpt = excerpt
+
+    @classmethod
+    def problem(cls, exc: JSONProblem, excerpt: str | None) -> _Fit:
+        from ._schema import FieldError
+
+        return cls(False, None, (), (FieldError(exc.path, exc.message),), excerpt)
+
+
+class _TextParse:
+    """The selection rules of the module docstring, applied to one extraction."""
+
+    def __init__(self, spec: Spec[Any], ex: Extraction, stop: str | None, usage: Usage) -> None:
+        self.spec = spec
+        self.ex = ex
+        self.stop = stop
+        self.usage = usage
+        self.cut = stop in CUT_STOP_REASONS
+
+    def outcome(self) -> Outcome[Any]:
+        ex = self.ex
+        if ex.cut_at is not None:
+            return self.cut_off()
+        fits, misfits = self.validate_all()
+        if fits:
+            return _decide(fits, misfits, self.stop, self.usage, what="text")
+        integrity = [r for r in ex.rejected if r.reason in INTEGRITY_REASONS]
+        if misfits or integrity:
+            for r in integrity:
+                misfits.append(
+                    _Fit.problem(
+                        JSONProblem(r.reason, r.message, r.start, r.path), self.excerpt(r.start, r.end)
+                    )
+                )
+            return _decide([], misfits, self.stop, self.usage, what="text")
+        if _REFUSAL.search(ex.text):
+            return _refusal(ex.text, self.stop, self.usage)
+        if self.cut:
+            return self.fail(FailureKind.TRUNCATED, f"the answer stopped ({self.stop}) before any JSON value")
+        detail = "" if not ex.rejected else f" ({ex.rejected[0].message})"
+        return self.fail(FailureKind.NO_JSON, f"no JSON value found in the text{detail}")
+
+    def cut_off(self) -> Outcome[Any]:
+        assert self.ex.cut_at is not None
+        at = self.ex.cut_at
+        details = {"cut_at": at, "excerpt": self.ex.text[max(at, len(self.ex.text) - EXCERPT_CHARS) :]}
+        if self.cut:
+            return self.fail(
+                FailureKind.TRUNCATED, f"the answer stopped ({self.stop}) inside a JSON value", details
+            )
+        kind = FailureKind.INVALID if self.ex.candidates else FailureKind.NO_JSON
+        return self.fail(kind, f"a JSON value opened at offset {at} never closes", details)
+
+    def validate_all(self) -> tuple[list[_Fit], list[_Fit]]:
+        fits: list[_Fit] = []
+        misfits: list[_Fit] = []
+        seen: list[Any] = []
+        for cand in sorted(self.ex.candidates, key=lambda c: len(c.repairs)):
+            if any(same_json(cand.value, s) for s in seen):
+                continue
+            seen.append(cand.value)
+            fit = _fit(self.spec, cand.value, cand.repairs, self.excerpt(cand.start, cand.end))
+            if fit.ok and self.cut and self.may_continue(cand):
+                continue
+            (fits if fit.ok else misfits).append(fit)
+        return fits, misfits
+
+    def may_continue(self, cand: Candidate) -> bool:
+        """A number that ends a cut text may be the start of a longer one (`12` of `123`)."""
+        value = cand.value
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return number and not self.ex.text[cand.end :].strip()
+
+    def excerpt(self, start: int, end: int) -> str:
+        return _excerpt(self.ex.text[start:end])
+
+    def fail(self, kind: FailureKind, message: str, details: Mapping[str, Any] | None = None) -> Outcome[Any]:
+        full = {"stop_reason": self.stop, "excerpt": _excerpt(self.ex.text), **(details or {})}
+        return Outcome.fail(kind, message, full, usage=self.usage)
+
+
+def _fit(spec: Spec[Any], value: Any, repairs: tuple[str, ...], excerpt: str | None) -> _Fit:
+    """Validate `value` as found; when it does not fit, try the lossless reshapes (exactly one)."""
+    first = spec.validate(value)
+    if first.ok:
+        return _Fit(True, first.value, _merge(repairs, first.coercions), (), excerpt)
+    found: list[tuple[Validation, tuple[str, ...]]] = []
+    for shaped, how in _reshapes(spec, value):
+        check = spec.validate(shaped)
+        if check.ok and not any(_same_value(check.value, f.value) for f, _ in found):
+            found.append((check, how))
+    if len(found) == 1:
+        check, how = found[0]
+        return _Fit(True, check.value, _merge(repairs, how, check.coercions), (), excerpt)
+    return _Fit(False, None, repairs, first.errors, excerpt)
+
+
+def _reshapes(spec: Spec[Any], value: Any) -> list[tuple[Any, tuple[str, ...]]]:
+    """The lossless ways a value may wrap (or be) ours, each with the repairs it stands for.
+
+    A single-key object (`{"recipe": {...}}`), a tool call naming our tool written out as text,
+    a one-element list; for a wrapped spec also the bare value (`[...]` for `{"items": [...]}`).
+    """
+    inner: list[tuple[Any, tuple[str, ...]]] = []
+    if isinstance(value, dict):
+        if len(value) == 1:
+            ((key, sub),) = value.items()
+            if key != spec.wrap:
+                inner.append((sub, (f"unwrap:{key}",)))
+        if value.get("name") == spec.name:
+            for key in _TOOL_CALL_KEYS:
+                if isinstance(value.get(key), dict) and set(value) <= {"name", "type", "id", key}:
+                    inner.append((value[key], (f"unwrap_tool_call:{key}",)))
+    elif isinstance(value, list) and len(value) == 1 and spec.wrap is None:
+        inner.append((value[0], ("unwrap:list",)))
+    wrap = spec.wrap
+    if wrap is None:
+        return inner
+    out: list[tuple[Any, tuple[str, ...]]] = [({wrap: value}, (f"wrap:{wrap}",))]
+    for sub, how in inner:
+        if isinstance(sub, dict) and wrap in sub:
+            out.append((sub, how))
+        else:
+            out.append(({wrap: sub}, (*how, f"wrap:{wrap}")))
+    return out
+
+
+def _decide(
+    fits: list[_Fit], misfits: list[_Fit], stop: str | None, usage: Usage, *, what: str
+) -> Outcome[Any]:
+    """Exactly one distinct fitting value wins; several are `ambiguous`; none is `invalid`."""
+    distinct: list[_Fit] = []
+    for fit in fits:
+        if not any(_same_value(fit.value, d.value) for d in distinct):
+            distinct.append(fit)
+    if len(distinct) == 1:
+        return Outcome.success(distinct[0].value, usage=usage, repairs=distinct[0].repairs)
+    if distinct:
+        return Outcome.fail(
+            FailureKind.AMBIGUOUS,
+            f"{len(distinct)} different values in the {what} fit the schema; none is chosen",
+            {"stop_reason": stop, "candidates": len(distinct), "excerpts": [d.excerpt for d in distinct[:5]]},
+            usage=usage,
+        )
+    best = min(misfits, key=lambda f: len(f.errors)) if misfits else None
+    errors = [{"path": e.path, "message": e.message} for e in (best.errors if best else ())][:MAX_ERRORS]
+    first = f": {errors[0]['path']}: {errors[0]['message']}" if errors else ""
+    details: dict[str, Any] = {"stop_reason": stop, "errors": errors}
+    if best is not None and best.excerpt is not None:
+        details["excerpt"] = best.excerpt
+    return Outcome.fail(
+        FailureKind.INVALID, f"the {what} does not fit the schema{first}", details, usage=usage
+    )
+
+
+def _refusal(text: str, stop: str | None, usage: Usage, category: Any = None) -> Outcome[Any]:
+    details: dict[str, Any] = {"stop_reason": stop, "excerpt": _excerpt(text)}
+    if category:
+        details["category"] = str(category)
+    reason = "stop_reason refusal" if stop == "refusal" else "the answer declines in prose"
+    return Outcome.fail(FailureKind.REFUSAL, f"the model refused ({reason})", details, usage=usage)
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Validated values compare with `==` (models); JSON values by `same_json` (`1` is not `true`)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (dict, list)):
+        return same_json(a, b)
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+def _merge(*groups: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(r for g in groups for r in g))
+
+
+def _excerpt(obj: Any) -> str:
+    """At most EXCERPT_CHARS characters of the offending text (or JSON of an object)."""
+    if obj is None:
+        return ""
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        text = bytes(obj[: EXCERPT_CHARS * 4]).decode("utf-8", "replace")
+    elif isinstance(obj, str):
+        text = obj
+    else:
+        try:
+            text = orjson.dumps(obj, default=str).decode()
+        except Exception:
+            text = repr(obj)
+    text = text.strip()
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
