@@ -18,8 +18,11 @@ from ._errors import (
     StoreError,
     StructbatchError,
 )
+from ._batching import Limits
+from ._job import Job, PollPolicy, Progress, Summary
 from ._modes import CAPABILITIES_CHECKED, Capabilities, Mode, capabilities, refresh_capabilities, resolve_mode
 from ._outcome import Failure, FailureKind, Outcome, Usage
+from ._retry import RetryPolicy
 from ._schema import FieldError, Spec, Validation, compile, compile_cached
 
 
@@ -52,16 +55,22 @@ __all__ = [
     "FailureKind",
     "FieldError",
     "InputError",
+    "Job",
     "JobError",
     "KeyMismatchError",
+    "Limits",
     "Mode",
     "ModeError",
     "Outcome",
+    "PollPolicy",
     "PreflightError",
+    "Progress",
+    "RetryPolicy",
     "SchemaError",
     "Spec",
     "StoreError",
     "StructbatchError",
+    "Summary",
     "Usage",
     "Validation",
     "__version__",

@@ -12,6 +12,7 @@ import functools
 import inspect
 import json
 import re
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import jsonschema
 import orjson
 import pydantic
+import pydantic_core
+import referencing
 from jsonschema.protocols import Validator as JSONSchemaValidator
 from pydantic import BaseModel, TypeAdapter
 
@@ -81,6 +84,8 @@ class Spec(Generic[T]):
         schema: the full JSON Schema of the tool input (always an object; with `$defs`).
         model: the Pydantic model validated into, or None for JSON Schema specs (values are dicts).
         wrap: for a non-object value, the key it is wrapped under in the tool input.
+        dialect: the jsonschema validator class of a JSON Schema source (from its `$schema`,
+            default draft 2020-12); the validator keeps the source's dialect after compiling.
         tool: the Anthropic tool definition (`name`, `description`, `input_schema`).
     """
 
@@ -92,6 +97,7 @@ class Spec(Generic[T]):
         schema: JSONSchema,
         model: type[BaseModel] | None,
         wrap: str | None = None,
+        dialect: type[JSONSchemaValidator] | None = None,
     ) -> None:
         self.name = name
         self.description = description
@@ -104,8 +110,13 @@ class Spec(Generic[T]):
         self.tool: dict[str, Any] = tool
         self._json_validator: JSONSchemaValidator | None = None
         if model is None:
-            cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-            self._json_validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+            cls = dialect or jsonschema.validators.validator_for(
+                schema, default=jsonschema.Draft202012Validator
+            )
+            # An empty registry cannot retrieve anything: no `$ref` is ever fetched from a URL.
+            self._json_validator = cls(
+                schema, format_checker=cls.FORMAT_CHECKER, registry=referencing.Registry()
+            )
 
     def __repr__(self) -> str:
         source = self.model.__name__ if self.model is not None else "JSON Schema"
@@ -170,6 +181,22 @@ class Spec(Generic[T]):
         if errors:
             return Validation(False, None, tuple(_jsonschema_error(e) for e in errors))
         return Validation(True, obj[self.wrap] if self.wrap and isinstance(obj, dict) else obj)
+
+    # -- persistence ----------------------------------------------------------------------------
+
+    def dump_value(self, value: Any) -> bytes:
+        """A validated value as JSON bytes, for the job store."""
+        if self.model is not None:
+            return pydantic_core.to_json(value)
+        return orjson.dumps(value)
+
+    def load_value(self, data: bytes) -> Any:
+        """The inverse of `dump_value`: a typed value again (a dict for JSON Schema specs)."""
+        if self.model is None:
+            return orjson.loads(data)
+        if self.wrap:
+            return getattr(self.model.model_validate({self.wrap: orjson.loads(data)}), self.wrap)
+        return self.model.model_validate_json(data)
 
     # -- requests and answers -------------------------------------------------------------------
 
@@ -298,6 +325,11 @@ def _compile_json_schema(
     except jsonschema.SchemaError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
         raise SchemaError(f"{origin}: not a valid JSON Schema at {where}: {exc.message}") from exc
+    # `$id`s would re-base `#/...` refs onto embedded resources; refs here resolve against the
+    # document root only (as checked below), so identifiers are dropped before anything else.
+    schema = jsw.map_schema(schema, _drop_id)
+    schema.pop("$schema", None)
+    schema = _defs_from_definitions(schema, origin)
     for pointer, ref in jsw.local_refs(schema):
         if not ref.startswith("#"):
             raise SchemaError(
@@ -306,7 +338,7 @@ def _compile_json_schema(
             )
         if jsw.resolve_pointer(schema, ref) is None:
             raise SchemaError(f"{origin}: $ref {ref!r} at {pointer} points to nothing in the document")
-    schema = copy.deepcopy(schema)
+    schema = _inline_root_ref(copy.deepcopy(schema))
     tool_name = sanitize_tool_name(name or str(schema.get("title") or _DEFAULT_NAME))
     root_type = schema.get("type")
     if wrap is not None:
@@ -316,15 +348,42 @@ def _compile_json_schema(
             f"{origin}: the root must be an object (tool inputs are objects), got type {root_type!r}; "
             "pass wrap='items' (or another key) to wrap the value in an object"
         )
-    schema.pop("$schema", None)
-    schema.pop("$id", None)
     schema = _apply_docstring_fields(schema)
     desc = description or schema.get("description")
-    return Spec(name=tool_name, description=desc, schema=schema, model=None, wrap=wrap)
+    return Spec(name=tool_name, description=desc, schema=schema, model=None, wrap=wrap, dialect=cls)
+
+
+def _drop_id(node: JSONSchema) -> JSONSchema:
+    node.pop("$id", None)
+    return node
+
+
+def _defs_from_definitions(schema: JSONSchema, origin: str) -> JSONSchema:
+    """Move a root `definitions` (drafts 4-7) to `$defs`, the only spelling the API's subset has.
+
+    Refs are plain JSON pointers in every draft, so validation is unchanged by the move.
+    """
+    old = schema.get("definitions")
+    if not isinstance(old, dict):
+        return schema
+    defs = schema.get("$defs") or {}
+    clash = sorted(set(old) & set(defs))
+    if clash:
+        raise SchemaError(f"{origin}: {clash[0]!r} is defined in both definitions and $defs")
+    out = {k: v for k, v in schema.items() if k != "definitions"}
+    out["$defs"] = {**defs, **old}
+
+    def rebase(node: JSONSchema) -> JSONSchema:
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/definitions/"):
+            node["$ref"] = "#/$defs/" + ref.removeprefix("#/definitions/")
+        return node
+
+    return jsw.map_schema(out, rebase)
 
 
 def _wrap_schema(schema: JSONSchema, wrap: str) -> JSONSchema:
-    defs: dict[str, Any] = {k: schema.pop(k) for k in ("$defs", "definitions") if k in schema}
+    defs: dict[str, Any] = {"$defs": schema.pop("$defs")} if "$defs" in schema else {}
     for _, ref in jsw.local_refs(schema):
         if ref == "#":
             raise SchemaError(
@@ -397,12 +456,11 @@ def _name_bad_field(model: type[BaseModel], exc: Exception, prefix: str = "") ->
     """Find which field has no JSON Schema, so the error can name it (Pydantic does not)."""
     for field_name, info in model.model_fields.items():
         ann: Any = info.annotation
-        if inspect.isclass(ann) and issubclass(ann, BaseModel):
+        for nested in _models_in(ann):
             try:
-                ann.model_json_schema()
+                nested.model_json_schema()
             except (pydantic.PydanticInvalidForJsonSchema, pydantic.PydanticSchemaGenerationError) as inner:
-                return _name_bad_field(ann, inner, f"{prefix}{field_name}.")
-            continue
+                return _name_bad_field(nested, inner, f"{prefix}{field_name}.")
         try:
             TypeAdapter(ann).json_schema()
         except (pydantic.PydanticInvalidForJsonSchema, pydantic.PydanticSchemaGenerationError):
@@ -415,16 +473,26 @@ def _name_bad_field(model: type[BaseModel], exc: Exception, prefix: str = "") ->
     return f"{model.__name__}: cannot generate a JSON Schema: {exc}"
 
 
+def _models_in(ann: Any) -> list[type[BaseModel]]:
+    """The model classes in an annotation: `Item`, `list[Item]`, `dict[str, Item] | None`..."""
+    if inspect.isclass(ann) and issubclass(ann, BaseModel):
+        return [ann]
+    return [m for arg in typing.get_args(ann) for m in _models_in(arg)]
+
+
 def _inline_root_ref(schema: JSONSchema) -> JSONSchema:
-    """Pydantic emits `{"$ref": "#/$defs/Node", "$defs": ...}` for recursive roots: inline it."""
+    """Pydantic emits `{"$ref": "#/$defs/Node", "$defs": ...}` for recursive roots: inline it.
+
+    A root `title`/`description` next to the `$ref` is kept (it describes the same value).
+    """
     ref = schema.get("$ref")
-    if not isinstance(ref, str) or set(schema) - {"$ref", "$defs"}:
+    if not isinstance(ref, str) or set(schema) - {"$ref", "$defs", "title", "description"}:
         return schema
     target = jsw.resolve_pointer(schema, ref)
-    if target is None:
+    if target is None or target is schema:
         return schema
-    out = {**copy.deepcopy(target), "$defs": schema.get("$defs", {})}
-    return out
+    notes: dict[str, Any] = {k: schema[k] for k in ("title", "description") if k in schema}
+    return {**copy.deepcopy(target), **notes, "$defs": schema.get("$defs", {})}
 
 
 def _strip_titles(schema: JSONSchema) -> JSONSchema:
@@ -517,10 +585,16 @@ def to_api_subset(schema: JSONSchema) -> SubsetCheck:
         enum = node.get("enum")
         if isinstance(enum, list) and any(isinstance(v, (dict, list)) for v in enum):
             problems.append(f"complex enum {enum!r}: only primitive enum values are supported")
-        is_object = node.get("type") == "object" or "properties" in node
-        if is_object:
+        if isinstance(node.get("const"), (dict, list)):
+            problems.append(f"complex const {node['const']!r}: only primitive values are supported")
+        types = node.get("type")
+        is_object = types == "object" or (isinstance(types, list) and "object" in types)
+        if is_object or "properties" in node:
             extra = node.get("additionalProperties")
-            if not node.get("properties") and extra not in (None, False):
+            # Forcing additionalProperties false on an object that allows other keys (a dict
+            # field, `{"type": "object"}`, patternProperties) would make the model emit `{}`.
+            free = extra is not None or "properties" not in node or "patternProperties" in node
+            if extra is not False and not node.get("properties") and free:
                 problems.append(
                     "a free-form object (dict field) cannot be expressed: structured "
                     "outputs require additionalProperties: false"
@@ -533,6 +607,8 @@ def to_api_subset(schema: JSONSchema) -> SubsetCheck:
             moved[key] = node.pop(key)
         if node.get("format") not in (None, *_SUBSET_FORMATS):
             moved["format"] = node.pop("format")
+        if isinstance(node.get("items"), list):  # drafts 4-7 tuple form: not in the subset
+            moved["items"] = node.pop("items")
         min_items = node.get("minItems")
         if isinstance(min_items, int) and min_items > 1:
             moved["minItems"] = node.pop("minItems")
