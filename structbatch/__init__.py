@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._batching import Limits
 from ._errors import (
     DuplicateKeyError,
     InputError,
@@ -18,7 +19,6 @@ from ._errors import (
     StoreError,
     StructbatchError,
 )
-from ._batching import Limits
 from ._job import Job, PollPolicy, Progress, Summary
 from ._modes import CAPABILITIES_CHECKED, Capabilities, Mode, capabilities, refresh_capabilities, resolve_mode
 from ._outcome import Failure, FailureKind, Outcome, Usage

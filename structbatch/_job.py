@@ -968,7 +968,7 @@ class Job(Generic[T]):
         """
         wanted = None if kinds is None else {str(k) for k in kinds}
         for row in self.store.outcome_rows():
-            (seq, key, custom_id, mode, attempts, i, o, cw, cr, ok, kind, value, failure, repairs, raw) = row
+            (_seq, key, custom_id, mode, attempts, i, o, cw, cr, ok, kind, value, failure, repairs, raw) = row
             label = "ok" if ok else str(kind)
             if wanted is not None and label not in wanted:
                 continue
