@@ -6,18 +6,19 @@ only sees what lands in the schema, so both become property descriptions.
 
 from __future__ import annotations
 
+import inspect
 import re
 
 _SECTION = re.compile(r"^(Args|Arguments|Attributes|Parameters|Fields|Properties):\s*$")
 _ENTRY = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?:\([^)]*\))?\s*:\s*(?P<text>.*)$")
-_OTHER_SECTION = re.compile(r"^[A-Z][A-Za-z ]*:\s*$")
 
 
 def split_docstring(doc: str) -> tuple[str, dict[str, str]]:
     """Split a docstring into its prose (sections removed) and a `{field: description}` map.
 
     Entries look like `name (type): text` or `name: text`; lines indented deeper than an entry
-    continue it. Any other `Heading:` line at section level ends the section and is kept as prose.
+    continue it. Any line back at the heading's indentation (another `Heading:`, or prose) ends
+    the section and is kept as prose.
     """
     prose: list[str] = []
     fields: dict[str, str] = {}
@@ -35,9 +36,7 @@ def split_docstring(doc: str) -> tuple[str, dict[str, str]]:
         if in_section:
             if not stripped:
                 continue
-            if indent <= section_indent and (
-                _OTHER_SECTION.match(stripped) or indent < section_indent or not _ENTRY.match(stripped)
-            ):
+            if indent <= section_indent:  # entries are indented under their heading
                 in_section, current = False, None
             else:
                 m = _ENTRY.match(stripped)
@@ -50,5 +49,5 @@ def split_docstring(doc: str) -> tuple[str, dict[str, str]]:
                     fields[current] = (fields[current] + " " + stripped).strip()
                     continue
         prose.append(line)
-    text = "\n".join(prose).strip()
+    text = inspect.cleandoc("\n".join(prose))
     return re.sub(r"\n{3,}", "\n\n", text), fields

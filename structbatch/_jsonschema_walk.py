@@ -29,7 +29,7 @@ _SINGLE = (
 #: keywords whose value is a list of subschemas
 _LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 #: keywords whose value maps names to subschemas
-_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "dependencies")
 
 
 def subschemas(node: JSONSchema) -> Iterator[tuple[str, JSONSchema]]:

@@ -7,11 +7,12 @@ built, with the mode to use instead.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ._errors import InputError, ModeError
 
@@ -145,6 +146,13 @@ def check_mode(spec: Spec[Any], mode: Mode, model: str, extra: Mapping[str, Any]
     subset = spec.api_subset
     json_ok = caps.structured_outputs and subset.fits
 
+    unknown = (
+        ""
+        if caps.known
+        else f" (assumed: {model!r} is not in the capability table of {CAPABILITIES_CHECKED}; "
+        "structbatch.refresh_capabilities(client, model) asks the API)"
+    )
+
     def alternative(exclude: Mode) -> str:
         for m in (Mode.TOOL, Mode.JSON_SCHEMA, Mode.PROMPT):
             if m is not exclude and _allowed(m, caps, thinking, json_ok):
@@ -159,7 +167,7 @@ def check_mode(spec: Spec[Any], mode: Mode, model: str, extra: Mapping[str, Any]
         if not caps.forced_tools:
             raise ModeError(
                 f'model {model!r} rejects a forced tool_choice (tool_choice: type "tool" is not '
-                f"supported for this model); use Mode.{alternative(Mode.TOOL)} or Mode.AUTO"
+                f"supported for this model){unknown}; use Mode.{alternative(Mode.TOOL)} or Mode.AUTO"
             )
         if thinking:
             raise ModeError(
@@ -170,7 +178,7 @@ def check_mode(spec: Spec[Any], mode: Mode, model: str, extra: Mapping[str, Any]
     elif mode is Mode.PREFILL:
         if not caps.prefill:
             raise ModeError(
-                f"model {model!r} rejects assistant prefill (Claude 4.6 and later answer 400); "
+                f"model {model!r} rejects assistant prefill (Claude 4.6 and later answer 400){unknown}; "
                 f"use Mode.{alternative(Mode.PREFILL)} or Mode.AUTO"
             )
         if thinking:
@@ -181,13 +189,14 @@ def check_mode(spec: Spec[Any], mode: Mode, model: str, extra: Mapping[str, Any]
     elif mode is Mode.JSON_SCHEMA:
         if not caps.structured_outputs:
             raise ModeError(
-                f"model {model!r} does not support structured outputs (output_config.format); "
-                f"use Mode.{alternative(Mode.JSON_SCHEMA)} or Mode.AUTO"
+                f"model {model!r} does not support structured outputs (output_config.format)"
+                f"{unknown}; use Mode.{alternative(Mode.JSON_SCHEMA)} or Mode.AUTO"
             )
         if not subset.fits:
             raise ModeError(
-                f"schema {spec.name!r} is outside the API's structured-output subset: "
-                f"{'; '.join(subset.problems)}; use Mode.{alternative(Mode.JSON_SCHEMA)}"
+                f"schema {spec.name!r} is outside the API's structured-output subset, so model "
+                f"{model!r} cannot take it as output_config.format: {'; '.join(subset.problems)}; "
+                f"use Mode.{alternative(Mode.JSON_SCHEMA)}"
             )
     return mode
 
@@ -272,6 +281,12 @@ def build_params(
         raise InputError(f"max_tokens must be a positive integer, got {max_tokens!r}")
     if not model or not isinstance(model, str):
         raise InputError(f"model must be a model id string, got {model!r}")
+    unknown = sorted(set(extra) - _request_keys())
+    if unknown:
+        raise InputError(
+            f"{unknown[0]!r} is not a Messages API request parameter in the installed anthropic SDK "
+            "(MessageCreateParamsNonStreaming); the API would reject the request"
+        )
     concrete = check_mode(spec, Mode(mode), model, extra)
     turns, lifted = split_system(messages)
     if concrete is Mode.PREFILL and turns and turns[-1].get("role") == "assistant":
@@ -289,42 +304,71 @@ def build_params(
     return params
 
 
-def split_system(messages: str | Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Separate system-role messages (the Messages API has none) from the conversation turns."""
+SystemPart = str | list[dict[str, Any]]
+
+
+@functools.cache
+def _request_keys() -> frozenset[str]:
+    """The keys a batch request's `params` may have, read from the installed SDK's types."""
+    from anthropic.types.message_create_params import MessageCreateParamsNonStreaming as P
+
+    return frozenset(P.__required_keys__ | P.__optional_keys__)
+
+
+def split_system(
+    messages: str | Sequence[Mapping[str, Any]],
+) -> tuple[list[dict[str, Any]], list[SystemPart]]:
+    """Separate system-role messages from the conversation turns, to go into top-level `system`.
+
+    A system message's content is kept as it was given (a string, or text blocks with their
+    `cache_control`), in order.
+    """
     if isinstance(messages, str):
         return [{"role": "user", "content": messages}], []
+    if isinstance(messages, Mapping):
+        raise InputError("messages must be a list of messages (or one string), not a single mapping")
     turns: list[dict[str, Any]] = []
-    lifted: list[str] = []
+    lifted: list[SystemPart] = []
     for i, msg in enumerate(messages):
         if not isinstance(msg, Mapping) or "role" not in msg:
             raise InputError(f"messages[{i}] must be a mapping with 'role' and 'content', got {msg!r:.80}")
         role = msg["role"]
         if role == "system":
-            lifted.append(_content_text(msg.get("content"), i))
+            lifted.append(_system_content(msg.get("content"), i))
         elif role in ("user", "assistant"):
             turns.append(dict(msg))
         else:
             raise InputError(f"messages[{i}] has role {role!r}; expected 'user', 'assistant' or 'system'")
-    if not turns:
+    if not any(t.get("role") == "user" for t in turns):
         raise InputError("messages has no user turn")
     return turns, lifted
 
 
-def _content_text(content: Any, index: int) -> str:
+def _system_content(content: Any, index: int) -> SystemPart:
     if isinstance(content, str):
         return content
-    if isinstance(content, list) and all(isinstance(b, Mapping) and b.get("type") == "text" for b in content):
-        return "\n\n".join(str(b.get("text", "")) for b in content)
+    if isinstance(content, Sequence) and all(
+        isinstance(b, Mapping) and b.get("type") == "text" for b in content
+    ):
+        return [dict(b) for b in content]
     raise InputError(f"messages[{index}] is a system message whose content is not text")
 
 
-def _merge_system(system: Any, more: Sequence[str]) -> str | list[dict[str, Any]] | None:
-    """Append text to a `system` that may be absent, a string, or a list of text blocks."""
-    extra = [m for m in more if m]
-    if system is None or system == "" or system == []:
-        return "\n\n".join(extra) if extra else None
-    if isinstance(system, str):
-        return "\n\n".join([system, *extra])
-    blocks = [dict(b) for b in system]
-    blocks.extend({"type": "text", "text": m} for m in extra)
+def _merge_system(system: Any, more: Sequence[SystemPart]) -> SystemPart | None:
+    """Join `system` (absent, a string, or text blocks) and more parts, in order.
+
+    All strings stay one string; as soon as one part is a list of blocks, every part becomes
+    blocks, so `cache_control` and other block fields survive the merge.
+    """
+    parts: list[SystemPart] = [p for p in (system, *more) if p]
+    if not parts:
+        return None
+    if all(isinstance(p, str) for p in parts):
+        return "\n\n".join(cast(list[str], parts))
+    blocks: list[dict[str, Any]] = []
+    for part in parts:
+        if isinstance(part, str):
+            blocks.append({"type": "text", "text": part})
+        else:
+            blocks.extend(dict(b) for b in part)
     return blocks
