@@ -305,6 +305,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
 
 def serve_in_thread(server: EmulatorHTTPServer) -> threading.Thread:
+    """Serve in a daemon thread, so a test process never hangs on an emulator left running."""
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="structbatch-emulator", daemon=True
     )
