@@ -563,15 +563,22 @@ class Job(Generic[T]):
             adopted = self._reconcile(row)
             if adopted is not None:
                 return adopted
-        body = batching.build_body(batching.entry_bytes(cid, p) for cid, p in self.store.entries(seqs))
+        n_bytes = batching.body_overhead(len(seqs)) + sum(size for _, size in self.store.sizes(seqs))
+
+        def body() -> Iterator[bytes]:
+            return batching.iter_body(batching.entry_bytes(cid, p) for cid, p in self.store.entries(seqs))
+
         attempt = 0
         while True:
             try:
                 batch = self.client.post(
                     "/v1/messages/batches",
                     cast_to=MessageBatch,
-                    content=body,
-                    options={"max_retries": 0, "headers": {"Content-Type": "application/json"}},
+                    content=body(),
+                    options={
+                        "max_retries": 0,
+                        "headers": {"Content-Type": "application/json", "Content-Length": str(n_bytes)},
+                    },
                 )
             except anthropic.APIStatusError as exc:
                 if is_spend_limit(exc):

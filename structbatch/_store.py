@@ -312,6 +312,14 @@ class Store:
             for s in chunk:
                 yield found[s]
 
+    def sizes(self, seqs: Sequence[int]) -> Iterator[tuple[int, int]]:
+        """`(seq, entry size)` for `seqs` (any order)."""
+        for i in range(0, len(seqs), 500):
+            chunk = seqs[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for s, n in self._db.execute(f"SELECT seq, size FROM requests WHERE seq IN ({marks})", chunk):
+                yield int(s), int(n)
+
     # -- batches --------------------------------------------------------------------------------
 
     def record_intent(self, seqs: Sequence[int], n_bytes: int, key_suffix: str) -> int:

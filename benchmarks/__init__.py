@@ -1,0 +1,1 @@
+"""structbatch benchmarks: `make bench` (or `python -m benchmarks`). See README, "Performance"."""

@@ -1,0 +1,382 @@
+"""`python -m benchmarks [--quick] [--only parse,shard,e2e,memory]`: ratios against baselines.
+
+Every figure that matters is a ratio measured in the same run (these machines are shared and
+noisy). Prints a table and writes `benchmarks/results/latest.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "examples"))
+
+import structbatch as sb  # noqa: E402
+from models import Invoice  # type: ignore[import-not-found]  # noqa: E402
+
+from . import _data  # noqa: E402
+
+DATA = ROOT / "benchmarks" / "data"
+RESULTS = ROOT / "benchmarks" / "results"
+TARGETS = {
+    "parse_tool_vs_raw": (">=", 0.8),
+    "parse_text_cost_vs_tool": ("<=", 3.0),
+    "shard_vs_json_dumps": (">=", 0.5),
+    "e2e_vs_bare_sdk": ("<=", 1.5),
+    "collect_peak_rss_mb": ("<", 200.0),
+}
+
+
+def best_of(fn: Callable[[], int], repeat: int) -> tuple[float, int]:
+    """Best wall time of `repeat` runs of `fn` (which returns the item count)."""
+    best = float("inf")
+    n = 0
+    for _ in range(repeat):
+        t = time.perf_counter()
+        n = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, n
+
+
+def read_lines(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        yield from f
+
+
+# ---- parse ---------------------------------------------------------------------------------------
+
+
+def bench_parse(n: int, repeat: int) -> dict[str, Any]:
+    spec = sb.compile(Invoice)
+    files = {
+        kind: _data.write_file(DATA / f"{kind}-{n}.jsonl", kind, n) for kind in ("tool", "text", "mixed")
+    }
+
+    def raw_limit(path: Path) -> Callable[[], int]:
+        def run() -> int:
+            c = 0
+            for line in read_lines(path):
+                d = orjson.loads(line)
+                for block in d["result"]["message"]["content"]:
+                    if block["type"] == "tool_use":
+                        Invoice.model_validate(block["input"])
+                        c += 1
+            return c
+
+        return run
+
+    def ours(path: Path) -> Callable[[], int]:
+        def run() -> int:
+            c = 0
+            for line in read_lines(path):
+                spec.parse(line)
+                c += 1
+            return c
+
+        return run
+
+    def instructor(path: Path) -> Callable[[], int]:
+        from instructor.batch.processor import BatchProcessor
+
+        proc = BatchProcessor("anthropic/claude-haiku-4-5", Invoice)
+
+        def run() -> int:
+            return len(proc.parse_results(path.read_text()))
+
+        return run
+
+    def sdk_typed(path: Path) -> Callable[[], int]:
+        from anthropic.types.messages import MessageBatchIndividualResponse
+
+        def run() -> int:
+            c = 0
+            for line in read_lines(path):
+                r = MessageBatchIndividualResponse.model_validate_json(line)
+                if r.result.type == "succeeded":
+                    for block in r.result.message.content:
+                        if block.type == "tool_use":
+                            Invoice.model_validate(block.input)
+                            c += 1
+            return c
+
+        return run
+
+    rows: dict[str, Any] = {}
+    for name, fn in (
+        ("raw limit (orjson + model_validate)", raw_limit(files["tool"])),
+        ("structbatch spec.parse", ours(files["tool"])),
+        ("instructor BatchProcessor.parse_results", instructor(files["tool"])),
+        ("SDK MessageBatchIndividualResponse", sdk_typed(files["tool"])),
+    ):
+        secs, count = best_of(fn, repeat)
+        rows[name] = {"seconds": secs, "lines": n, "lines_per_s": n / secs, "count": count}
+    for kind in ("text", "mixed"):
+        secs, count = best_of(ours(files[kind]), repeat)
+        rows[f"structbatch spec.parse ({kind} lines)"] = {
+            "seconds": secs,
+            "lines": n,
+            "lines_per_s": n / secs,
+        }
+    raw = rows["raw limit (orjson + model_validate)"]["lines_per_s"]
+    tool = rows["structbatch spec.parse"]["lines_per_s"]
+    ratios = {
+        "parse_tool_vs_raw": tool / raw,
+        "parse_text_cost_vs_tool": tool / rows["structbatch spec.parse (text lines)"]["lines_per_s"],
+        "parse_mixed_cost_vs_tool": tool / rows["structbatch spec.parse (mixed lines)"]["lines_per_s"],
+        "instructor_vs_raw": rows["instructor BatchProcessor.parse_results"]["lines_per_s"] / raw,
+        "sdk_typed_vs_raw": rows["SDK MessageBatchIndividualResponse"]["lines_per_s"] / raw,
+    }
+    return {"rows": rows, "ratios": ratios}
+
+
+# ---- build + shard -----------------------------------------------------------------------------
+
+
+def bench_shard(n: int, repeat: int) -> dict[str, Any]:
+    from structbatch import _batching as batching
+
+    spec = sb.compile(Invoice)
+    texts = [f"Invoice {i}: Vendor {i % 97} GmbH, 3 widgets at 12.50 EUR, total 37.50 EUR" for i in range(n)]
+    prebuilt = [spec.params(t, model="claude-haiku-4-5", max_tokens=1024) for t in texts[: min(n, 200_000)]]
+    scale = n / len(prebuilt)
+
+    def baseline() -> int:
+        for p in prebuilt:
+            json.dumps(p)
+        return len(prebuilt)
+
+    def ours() -> int:
+        limits = batching.Limits()
+        sizes = []
+        for i, t in enumerate(texts):
+            params = spec.params(t, model="claude-haiku-4-5", max_tokens=1024)
+            body = batching.encode_params(params)
+            sizes.append((i, batching.entry_size(f"k{i}", body)))
+        return sum(len(g) for g in batching.shard(sizes, limits))
+
+    base_s, _ = best_of(baseline, repeat)
+    base_s *= scale
+    ours_s, count = best_of(ours, max(1, repeat - 1))
+    assert count == n
+    return {
+        "rows": {
+            "json.dumps of prebuilt params": {"seconds": base_s, "requests_per_s": n / base_s},
+            "structbatch params + encode + shard": {"seconds": ours_s, "requests_per_s": n / ours_s},
+        },
+        "ratios": {"shard_vs_json_dumps": base_s / ours_s},
+    }
+
+
+# ---- end to end ---------------------------------------------------------------------------------
+
+
+class _Server:
+    """The emulator in a child process (`benchmarks._serve`), so it does not share our GIL."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks._serve", *args], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith("http"):
+            raise RuntimeError(f"emulator did not start: {self.url!r}")
+
+    def __enter__(self) -> _Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def _client(url: str) -> Any:
+    import anthropic
+
+    return anthropic.Anthropic(base_url=url, api_key="sk-emu-bench0000", max_retries=2, timeout=600)
+
+
+def bench_e2e(n: int) -> dict[str, Any]:
+    spec = sb.compile(Invoice)
+    texts = [f"Invoice {i}: Vendor {i % 97} GmbH, 3 widgets at 12.50 EUR" for i in range(n)]
+    poll = sb.PollPolicy(initial=0.05, factor=1.5, maximum=0.5)
+    with _Server() as server, tempfile.TemporaryDirectory() as tmp:
+        client = _client(server.url)
+        prebuilt = [
+            {"custom_id": f"k{i}", "params": spec.params(t, model="claude-haiku-4-5", max_tokens=1024)}
+            for i, t in enumerate(texts)
+        ]
+        t = time.perf_counter()
+        ok = 0
+        for start in range(0, n, 100_000):
+            batch = client.messages.batches.create(requests=prebuilt[start : start + 100_000])
+            while client.messages.batches.retrieve(batch.id).processing_status != "ended":
+                time.sleep(0.05)
+            for r in client.messages.batches.results(batch.id):
+                ok += r.result.type == "succeeded"
+        bare = time.perf_counter() - t
+        del prebuilt
+
+        t = time.perf_counter()
+        job = sb.Job(spec, model="claude-haiku-4-5", store=Path(tmp) / "e2e.db", client=client, poll=poll)
+        job.add_many({"key": f"k{i}", "messages": text} for i, text in enumerate(texts))
+        added = time.perf_counter() - t
+        summary = job.run()
+        total = time.perf_counter() - t
+        store_mb = sum(p.stat().st_size for p in Path(tmp).glob("e2e.db*")) / 1e6
+        request_mb = sum(r[0] for r in job.store._db.execute("SELECT SUM(size) FROM requests")) / 1e6
+        job.close()
+    return {
+        "rows": {
+            "bare SDK loop (create, poll, results())": {"seconds": bare, "succeeded": ok},
+            "structbatch add_many + run": {"seconds": total, "add_seconds": added, "ok": summary.ok},
+        },
+        "ratios": {"e2e_vs_bare_sdk": total / bare, "store_size_vs_request_bytes": store_mb / request_mb},
+        "store_mb": store_mb,
+        "request_mb": request_mb,
+    }
+
+
+# ---- memory -------------------------------------------------------------------------------------
+
+_COLLECT_CHILD = r"""
+import resource, sys, time
+sys.path.insert(0, sys.argv[4])
+import structbatch as sb, anthropic
+from models import Invoice
+n, url, store = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+client = anthropic.Anthropic(base_url=url, api_key="sk-emu-bench0000", timeout=600)
+job = sb.Job(Invoice, model="claude-haiku-4-5", store=store, client=client, preflight=False,
+             poll=sb.PollPolicy(0.05, 1.5, 0.5))
+job.add_many({"key": f"k{i}", "messages": "x"} for i in range(n))
+job.submit(); job.wait()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t = time.perf_counter(); job.collect(); secs = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(before, peak, secs, job.summary().ok)
+"""
+
+
+def bench_memory(sizes_mb: Iterable[int], items: int = 20) -> dict[str, Any]:
+    rows: dict[str, Any] = {}
+    line_bytes = len(_data.tool_line(__import__("random").Random(1), 1))  # rough size of one result line
+    per_line = line_bytes * items / 8  # the big responder repeats one item `items` times
+    with _Server("--big", str(items)) as server, tempfile.TemporaryDirectory() as tmp:
+        for mb in sizes_mb:
+            n = max(1000, int(mb * 1e6 / per_line))
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    _COLLECT_CHILD,
+                    str(n),
+                    server.url,
+                    f"{tmp}/m{mb}.db",
+                    str(ROOT / "examples"),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            before_kb, peak_kb, secs, ok = out.stdout.split()
+            batch = _client(server.url).messages.batches.list(limit=1).data[0]
+            results_mb = _results_size(server.url, batch.id)
+            rows[f"collect ~{mb} MB"] = {
+                "requests": n,
+                "results_mb": results_mb,
+                "rss_before_collect_mb": int(before_kb) / 1024,
+                "peak_rss_mb": int(peak_kb) / 1024,
+                "collect_seconds": float(secs),
+                "ok": int(ok),
+            }
+    peaks = [r["peak_rss_mb"] for r in rows.values()]
+    return {
+        "rows": rows,
+        "ratios": {"collect_peak_rss_mb": max(peaks), "rss_growth_first_to_last_mb": peaks[-1] - peaks[0]},
+    }
+
+
+def _results_size(url: str, batch_id: str) -> float:
+    client = _client(url)
+    total = 0
+    with client.messages.batches.with_streaming_response.results(batch_id) as resp:
+        for chunk in resp.iter_bytes():
+            total += len(chunk)
+    return total / 1e6
+
+
+# ---- report -------------------------------------------------------------------------------------
+
+
+def _verdict(name: str, value: float) -> str:
+    if name not in TARGETS:
+        return ""
+    op, target = TARGETS[name]
+    ok = {">=": value >= target, "<=": value <= target, "<": value < target}[op]
+    return f"{'PASS' if ok else 'MISS'} (target {op} {target})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run, not for the record)")
+    ap.add_argument("--only", default="parse,shard,e2e,memory")
+    ap.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    args = ap.parse_args(argv)
+    only = set(args.only.split(","))
+    q = args.quick
+    report: dict[str, Any] = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "quick": q,
+    }
+    if "parse" in only:
+        report["parse"] = bench_parse(10_000 if q else 100_000, 2 if q else 3)
+    if "shard" in only:
+        report["shard"] = bench_shard(50_000 if q else 1_000_000, 2)
+    if "e2e" in only:
+        report["e2e"] = bench_e2e(5_000 if q else 100_000)
+    if "memory" in only:
+        report["memory"] = bench_memory([16, 32] if q else [64, 128, 256])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    for section in ("parse", "shard", "e2e", "memory"):
+        if section not in report:
+            continue
+        print(f"\n== {section}")
+        for name, row in report[section]["rows"].items():
+            cells = ", ".join(f"{k}={v:,.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items())
+            print(f"  {name:<44} {cells}")
+        for name, value in report[section]["ratios"].items():
+            print(f"  ratio {name:<38} {value:8.3f}  {_verdict(name, value)}")
+    print(f"\nwrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    misses = [
+        n
+        for s in report.values()
+        if isinstance(s, dict)
+        for n, v in s.get("ratios", {}).items()
+        if "MISS" in _verdict(n, v)
+    ]
+    if misses:
+        print("missed targets: " + ", ".join(misses))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
