@@ -10,8 +10,6 @@ import argparse
 import json
 import os
 import platform
-import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -25,8 +23,9 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
 
-import structbatch as sb  # noqa: E402
 from models import Invoice  # type: ignore[import-not-found]  # noqa: E402
+
+import structbatch as sb  # noqa: E402
 
 from . import _data  # noqa: E402
 
