@@ -252,8 +252,8 @@ def bench_e2e(n: int) -> dict[str, Any]:
 
 # ---- memory -------------------------------------------------------------------------------------
 
-_COLLECT_CHILD = r"""
-import resource, sys, time
+_SUBMIT_CHILD = r"""
+import sys
 sys.path.insert(0, sys.argv[4])
 import structbatch as sb, anthropic
 from models import Invoice
@@ -263,6 +263,15 @@ job = sb.Job(Invoice, model="claude-haiku-4-5", store=store, client=client, pref
              poll=sb.PollPolicy(0.05, 1.5, 0.5))
 job.add_many({"key": f"k{i}", "messages": "x"} for i in range(n))
 job.submit(); job.wait()
+"""
+
+# Collection runs in a fresh process, so its peak RSS is collection's own (ru_maxrss never resets).
+_COLLECT_CHILD = r"""
+import resource, sys, time
+import structbatch as sb, anthropic
+url, store = sys.argv[1], sys.argv[2]
+client = anthropic.Anthropic(base_url=url, api_key="sk-emu-bench0000", timeout=600)
+job = sb.Job.open(store, client=client)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter(); job.collect(); secs = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -272,32 +281,36 @@ print(before, peak, secs, job.summary().ok)
 
 def bench_memory(sizes_mb: Iterable[int], items: int = 20) -> dict[str, Any]:
     rows: dict[str, Any] = {}
-    line_bytes = len(_data.tool_line(__import__("random").Random(1), 1))  # rough size of one result line
-    per_line = line_bytes * items / 8  # the big responder repeats one item `items` times
     with _Server("--big", str(items)) as server, tempfile.TemporaryDirectory() as tmp:
+        probe = None
         for mb in sizes_mb:
-            n = max(1000, int(mb * 1e6 / per_line))
+            if probe is None:  # size of one result line, measured on a 1,000-request batch
+                store = f"{tmp}/probe.db"
+                subprocess.run(
+                    [sys.executable, "-c", _SUBMIT_CHILD, "1000", server.url, store, str(ROOT / "examples")],
+                    check=True,
+                )
+                batch = _client(server.url).messages.batches.list(limit=1).data[0]
+                probe = _results_size(server.url, batch.id) * 1e6 / 1000
+            n = max(1000, int(mb * 1e6 / probe))
+            store = f"{tmp}/m{mb}.db"
+            subprocess.run(
+                [sys.executable, "-c", _SUBMIT_CHILD, str(n), server.url, store, str(ROOT / "examples")],
+                check=True,
+            )
+            batch = _client(server.url).messages.batches.list(limit=1).data[0]
+            results_mb = _results_size(server.url, batch.id)
             out = subprocess.run(
-                [
-                    sys.executable,
-                    "-c",
-                    _COLLECT_CHILD,
-                    str(n),
-                    server.url,
-                    f"{tmp}/m{mb}.db",
-                    str(ROOT / "examples"),
-                ],
+                [sys.executable, "-c", _COLLECT_CHILD, server.url, store],
                 capture_output=True,
                 text=True,
                 check=True,
             )
             before_kb, peak_kb, secs, ok = out.stdout.split()
-            batch = _client(server.url).messages.batches.list(limit=1).data[0]
-            results_mb = _results_size(server.url, batch.id)
-            rows[f"collect ~{mb} MB"] = {
+            rows[f"collect {results_mb:.0f} MB of results"] = {
                 "requests": n,
                 "results_mb": results_mb,
-                "rss_before_collect_mb": int(before_kb) / 1024,
+                "rss_after_open_mb": int(before_kb) / 1024,
                 "peak_rss_mb": int(peak_kb) / 1024,
                 "collect_seconds": float(secs),
                 "ok": int(ok),

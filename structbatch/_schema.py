@@ -13,7 +13,7 @@ import inspect
 import json
 import re
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
@@ -29,6 +29,7 @@ from pydantic import BaseModel, TypeAdapter
 from . import _jsonschema_walk as jsw
 from ._docstrings import split_docstring
 from ._errors import SchemaError
+from ._fastcheck import compile_fast_check
 
 if TYPE_CHECKING:
     from ._modes import Mode
@@ -109,6 +110,7 @@ class Spec(Generic[T]):
             tool["description"] = description
         self.tool: dict[str, Any] = tool
         self._json_validator: JSONSchemaValidator | None = None
+        self._fast_check: Callable[[Any], bool] | None = None
         if model is None:
             cls = dialect or jsonschema.validators.validator_for(
                 schema, default=jsonschema.Draft202012Validator
@@ -117,6 +119,7 @@ class Spec(Generic[T]):
             self._json_validator = cls(
                 schema, format_checker=cls.FORMAT_CHECKER, registry=referencing.Registry()
             )
+            self._fast_check = compile_fast_check(schema, cls)
 
     def __repr__(self) -> str:
         source = self.model.__name__ if self.model is not None else "JSON Schema"
@@ -177,6 +180,8 @@ class Spec(Generic[T]):
             value = getattr(instance, self.wrap) if self.wrap else instance
             return Validation(True, value)
         assert self._json_validator is not None
+        if self._fast_check is not None and self._fast_check(obj):
+            return Validation(True, obj[self.wrap] if self.wrap and isinstance(obj, dict) else obj)
         errors = sorted(self._json_validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
         if errors:
             return Validation(False, None, tuple(_jsonschema_error(e) for e in errors))

@@ -1,0 +1,113 @@
+"""A fast yes/no validity check for JSON Schema specs, with `jsonschema` as the authority.
+
+`jsonschema` takes ~0.5-1 ms to validate a typical extraction value (it interprets the schema on
+every call); collecting 100,000 results would spend minutes there. `fastjsonschema` compiles the
+schema to Python once and answers in tens of microseconds. It is used only where its answer
+cannot be a false accept:
+
+- only for schemas whose keywords it implements with the same meaning (a whitelist; anything
+  else, e.g. `prefixItems` or `unevaluatedProperties`, keeps the `jsonschema` path);
+- string formats are checked with `jsonschema`'s own format functions, not its regexes;
+- only its "valid" answers are trusted: on "invalid", `jsonschema` runs and gives the errors
+  (and the final word, so a stricter fast check can never reject a valid value).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import fastjsonschema
+import jsonschema
+
+from . import _jsonschema_walk as jsw
+
+_SAME_MEANING = frozenset(
+    {
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "enum",
+        "const",
+        "anyOf",
+        "oneOf",
+        "allOf",
+        "not",
+        "$ref",
+        "$defs",
+        "definitions",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minProperties",
+        "maxProperties",
+        "format",
+        "title",
+        "description",
+        "default",
+        "examples",
+        "$comment",
+        "$schema",
+        "$id",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+    }
+)
+
+
+def compile_fast_check(schema: dict[str, Any], dialect: type[Any]) -> Callable[[Any], bool] | None:
+    """A `value -> bool` that is True only for values `jsonschema` also accepts; None if unsafe."""
+    if dialect is not jsonschema.Draft202012Validator and dialect is not jsonschema.Draft7Validator:
+        return None
+    formats: set[str] = set()
+    for _, node in jsw.walk(schema):
+        for key in node:
+            if key not in _SAME_MEANING and not key.startswith("x-"):
+                return None
+        if isinstance(node.get("format"), str):
+            formats.add(node["format"])
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            return None
+    checker = dialect.FORMAT_CHECKER
+    custom = {name: _format_fn(checker, name) for name in formats}
+    draft = (
+        {"$schema": "https://json-schema.org/draft/2020-12/schema"}
+        if dialect is jsonschema.Draft202012Validator
+        else {"$schema": "http://json-schema.org/draft-07/schema#"}
+    )
+    try:
+        validate = fastjsonschema.compile({**schema, **draft}, formats=custom, use_default=False)
+    except (fastjsonschema.JsonSchemaDefinitionException, ValueError, TypeError, RecursionError):
+        return None
+
+    def check(value: Any) -> bool:
+        try:
+            validate(value)
+        except fastjsonschema.JsonSchemaValueException:
+            return False
+        except Exception:
+            return False
+        return True
+
+    return check
+
+
+def _format_fn(checker: jsonschema.FormatChecker, name: str) -> Callable[[Any], bool]:
+    """jsonschema's own check for one format (unknown formats accept, as jsonschema does)."""
+
+    def fn(value: Any) -> bool:
+        return checker.conforms(value, name)
+
+    return fn
