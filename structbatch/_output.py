@@ -1,0 +1,132 @@
+"""Writing a job's outcomes: results JSONL, failures JSONL and a summary JSON, all atomically.
+
+Each file is written to a temporary file in the same directory, flushed to disk, then renamed
+over the target (`os.replace` is atomic on POSIX and Windows), so a crash leaves either the old
+file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from ._job import Job, Summary
+from ._outcome import Outcome
+
+
+def outcome_record(outcome: Outcome[Any], spec_dump: Any = None) -> dict[str, Any]:
+    """One outcome as the JSON object written per key (stable field names; see the README)."""
+    record: dict[str, Any] = {
+        "key": outcome.key,
+        "custom_id": outcome.custom_id,
+        "ok": outcome.ok,
+    }
+    if outcome.ok:
+        record["value"] = orjson.loads(spec_dump(outcome.value)) if spec_dump else outcome.value
+    else:
+        assert outcome.failure is not None
+        record["failure"] = {
+            "kind": outcome.failure.kind.value,
+            "message": outcome.failure.message,
+            "details": dict(outcome.failure.details),
+        }
+    record["mode"] = outcome.mode
+    record["attempts"] = outcome.attempts
+    record["usage"] = outcome.usage.as_dict()
+    record["repairs"] = list(outcome.repairs)
+    return record
+
+
+def dumps_line(record: dict[str, Any]) -> bytes:
+    """A JSONL line (non-JSON detail values, if any, become strings)."""
+    return orjson.dumps(record, default=str) + b"\n"
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
+    """Write `path` atomically: a temp file beside it, fsync, then `os.replace`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What `write_outputs` wrote: lines per file and the summary."""
+
+    results: int
+    failures: int
+    summary: Summary
+
+
+def write_outputs(job: Job[Any], results: Path, failures: Path, summary_path: Path) -> Written:
+    """Stream every final outcome of `job` into the results and failures files, and save the
+    summary. Keys still unfinished are not written (the summary counts them)."""
+    n_results = n_failures = 0
+    with atomic_writer(results) as out, atomic_writer(failures) as bad:
+        for outcome in job.outcomes():
+            line = dumps_line(outcome_record(outcome, job.spec.dump_value))
+            out.write(line)
+            n_results += 1
+            if not outcome.ok:
+                bad.write(line)
+                n_failures += 1
+    summary = job.summary()
+    with atomic_writer(summary_path) as fh:
+        fh.write(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2) + b"\n")
+    return Written(n_results, n_failures, summary)
+
+
+def format_failures(
+    outcomes: Iterable[Outcome[Any]], *, limit: int | None = 20, include_ok: bool = False
+) -> str:
+    """A plain-text table of outcomes, one row per key: key, kind, attempts, message.
+
+    Failures only unless `include_ok`; at most `limit` rows, then a count of the rest.
+    """
+    rows: list[tuple[str, str, str, str]] = []
+    more = 0
+    for o in outcomes:
+        if o.ok and not include_ok:
+            continue
+        if limit is not None and len(rows) >= limit:
+            more += 1
+            continue
+        if o.ok:
+            what = "repairs: " + ", ".join(o.repairs) if o.repairs else ""
+            rows.append((str(o.key), "ok", str(o.attempts), what))
+        else:
+            assert o.failure is not None
+            rows.append((str(o.key), o.failure.kind.value, str(o.attempts), o.failure.message))
+    if not rows:
+        return "no failures" if not include_ok else "no outcomes"
+    width = min(max(len(r[0]) for r in rows), 40)
+    kind_w = max(len("result"), *(len(r[1]) for r in rows))
+    lines = [f"{'key':<{width}}  {'result':<{kind_w}}  att  message", "-" * (width + kind_w + 20)]
+    for key, kind, attempts, message in rows:
+        shown = key if len(key) <= width else key[: width - 1] + "…"
+        lines.append(f"{shown:<{width}}  {kind:<{kind_w}}  {attempts:>3}  {_one_line(message, 110)}")
+    if more:
+        lines.append(f"... and {more} more (see the failures file, or `structbatch results --failed`)")
+    return "\n".join(lines)
+
+
+def _one_line(text: str, width: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
