@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import anthropic
+import httpx2
 import orjson
 from anthropic.types.messages import MessageBatch
 
@@ -40,7 +41,8 @@ from ._errors import DuplicateKeyError, InputError, JobError, KeyMismatchError, 
 from ._modes import PREFILL_TEXT, Mode, resolve_mode
 from ._outcome import RESUBMITTABLE_API_ERRORS, Failure, FailureKind, Outcome, Usage
 from ._reask import reask_params
-from ._retry import RetryPolicy, call_with_retry, is_spend_limit, retry_after_seconds
+from ._retry import RetryPolicy as RetryPolicy  # re-exported: part of Job's signature
+from ._retry import call_with_retry, is_spend_limit, retry_after_seconds
 from ._schema import Spec, compile
 from ._store import (
     COLLECTED,
@@ -757,34 +759,50 @@ class Job(Generic[T]):
     def _collect_batch(self, row: BatchRow) -> int:
         assert row.batch_id is not None
         inflight = self.store.inflight_of(row.local_id)
+        # `seen`: custom_ids whose result is persisted. A line joins it only once its chunk is
+        # committed, so a download cut mid-chunk re-reads (and records) that chunk's lines.
         seen: set[str] = {cid for cid, r in inflight.items() if r.recorded}
         recorded = 0
-        matched = 0
         for attempt in range(self.retry.attempts):
+            chunk: list[AttemptResult] = []
+            chunk_ids: set[str] = set()
+            strays: list[tuple[str | None, bytes]] = []
             try:
-                chunk: list[AttemptResult] = []
-                strays: list[tuple[str | None, bytes]] = []
                 for line in self._result_lines(row.batch_id):
                     res, cid = self._handle_line(line, inflight, seen, row)
                     if res is None:
                         if cid is None or cid not in inflight:
                             strays.append((cid, line[:_MAX_RAW]))
                         continue
-                    matched += 1
-                    seen.add(cid or "")
+                    assert cid is not None
+                    if cid in chunk_ids:
+                        continue  # the same custom_id twice in one results file: the first counts
+                    chunk_ids.add(cid)
                     chunk.append(res)
                     if len(chunk) >= _RESULT_CHUNK:
                         self.store.record_results(row.local_id, chunk, strays)
                         recorded += len(chunk)
-                        chunk, strays = [], []
+                        seen |= chunk_ids
+                        chunk, chunk_ids, strays = [], set(), []
                 self.store.record_results(row.local_id, chunk, strays)
                 recorded += len(chunk)
+                seen |= chunk_ids
                 break
-            except (anthropic.APIConnectionError, anthropic.APIStatusError, OSError) as exc:
+            except (
+                anthropic.APIConnectionError,
+                anthropic.APIStatusError,
+                httpx2.TransportError,
+                OSError,
+            ) as exc:
                 if isinstance(exc, anthropic.APIStatusError) and not (
                     exc.status_code >= 500 or exc.status_code == 429
                 ):
                     raise
+                # Every line read before the cut is whole: keep it, so a resumed download (now or
+                # in a later `collect`) only has the rest to record.
+                self.store.record_results(row.local_id, chunk, strays)
+                recorded += len(chunk)
+                seen |= chunk_ids
                 if attempt + 1 >= self.retry.attempts:
                     raise JobError(
                         f"downloading results of {row.batch_id} failed {attempt + 1} times: {exc}; "
@@ -853,7 +871,7 @@ class Job(Generic[T]):
         kind = outcome.kind
         s = self._settings
         label = "succeeded" if outcome.ok else f"{result_type}:{kind.value if kind else ''}"
-        if kind is not None:
+        if kind is not None and not row.user_canceled:  # after a user cancel, what came back is final
             resubmits_used = req.attempts - req.reasks
             retryable = (
                 kind is FailureKind.EXPIRED
@@ -934,17 +952,27 @@ class Job(Generic[T]):
         Returns the number of batches canceled.
         """
         self._check_key()
+        # An intent may or may not have become a batch: adopt it if it did (and cancel it below);
+        # otherwise forget it, so its requests end canceled without a batch being created.
         for row in self.store.batches(INTENT):
-            self._create(row.local_id, reconcile_first=True)
+            if self._reconcile(row) is None:
+                self.store.drop_intent(row.local_id)
         n = 0
         for row in self.store.batches(OPEN):
             assert row.batch_id is not None
-            call_with_retry(
-                functools.partial(self.client.messages.batches.cancel, row.batch_id),
-                what=f"canceling {row.batch_id}",
-                policy=self.retry,
-                sleep=self._sleep,
-            )
+            try:
+                call_with_retry(
+                    functools.partial(self.client.messages.batches.cancel, row.batch_id),
+                    what=f"canceling {row.batch_id}",
+                    policy=self.retry,
+                    sleep=self._sleep,
+                )
+            except anthropic.BadRequestError as exc:
+                # The batch ended since we last looked ("has already ended and cannot be
+                # canceled"): nothing to cancel; its results are collected as usual.
+                log.info("cancel %s: %s", row.batch_id, exc.message)
+                self.store.update_batch(row.local_id, user_canceled=True)
+                continue
             self.store.update_batch(row.local_id, processing_status="canceling", user_canceled=True)
             n += 1
         for row in self.store.batches(ENDED):

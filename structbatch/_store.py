@@ -77,6 +77,7 @@ CREATE TABLE outcomes (
     raw BLOB
 );
 CREATE TABLE strays (local_id INTEGER NOT NULL, custom_id TEXT, line BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS strays_by_batch ON strays(local_id, custom_id);
 """
 
 # Batch states. `intent`: about to be created (maybe created, if we crashed); `open`: created,
@@ -194,6 +195,8 @@ class Store:
             )
         if version < SCHEMA_VERSION:
             raise StoreError(f"{self.path}: store schema v{version} is older than any this version reads")
+        if tables:  # stores written before this index existed (same schema version, additive)
+            self._db.execute("CREATE INDEX IF NOT EXISTS strays_by_batch ON strays(local_id, custom_id)")
 
     def close(self) -> None:
         self._db.close()
@@ -457,9 +460,11 @@ class Store:
                         "cr_tok=cr_tok+? WHERE seq=?",
                         (*u, res.seq),
                     )
+            # A re-read download (after a cut or a crash) sees the same stray lines again.
             self._db.executemany(
-                "INSERT INTO strays (local_id, custom_id, line) VALUES (?, ?, ?)",
-                [(local_id, cid, line) for cid, line in strays],
+                "INSERT INTO strays (local_id, custom_id, line) SELECT ?, ?, ? WHERE NOT EXISTS "
+                "(SELECT 1 FROM strays WHERE local_id=? AND custom_id IS ? AND line=?)",
+                [(local_id, cid, line, local_id, cid, line) for cid, line in strays],
             )
 
     def _insert_outcome(self, o: FinalOutcome) -> None:
