@@ -91,26 +91,38 @@ class Extraction:
 
 # ---- strict loading (the hot path) --------------------------------------------------------------
 
-_KEY_TOKEN = re.compile(r'"\s*:')
-_BIG_INT = re.compile(r"[0-9]{19,}")
-_ELISION_STRING = re.compile(r"\s*(?:\.{3,}|…+|\.\s\.\s\.|etc\.?|\[\.\.\.\]|\.\.\.etc\.?)\s*", re.I)
+#: maps ASCII digits to b"0" and every other byte to b" ": a run of 19 zeros is a 19-digit run
+_DIGITS_ONLY = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+_NINETEEN_DIGITS = b"0" * 19
+_ELISION_STRING = re.compile(r"\s*(?:\.{3,}|…+|[Ee]tc\.?|\[\.\.\.\]|\.\.\.etc\.?)\s*")
+#: a JSON string that may be an elision placeholder, in serialized JSON (a cheap pre-check)
+_ELISION_BYTES = re.compile(rb'"\s*(?:\.{3,}|(?:\xe2\x80\xa6)+|[Ee]tc\.?|\[\.\.\.\]|\.\.\.etc\.?)\s*"')
 
 
 def loads_json(text: str | bytes) -> Any:
     """Parse strict JSON, refusing what would lie: duplicate keys, elisions, non-finite numbers.
 
     `orjson` alone keeps the last of two duplicate keys and turns integers beyond 64 bits into
-    floats, so both are checked: a cheap count of key tokens against the keys actually parsed
-    (equal counts prove there was no duplicate), and a digit-run search that sends huge integers
-    through the standard library, which keeps them exact. Raises `JSONProblem`.
+    floats. Both are caught without a Python walk. Duplicates: every `:` of strict JSON is
+    either a key separator or inside a string, and strings re-serialise with the same colons
+    (unless written with `\\u` escapes), so the text and the re-serialised value have the same
+    number of colons exactly when no key was dropped. Big integers: a run of 19 digits sends the
+    text through the standard library, which keeps integers exact. Raises `JSONProblem`.
     """
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise JSONProblem(SYNTAX, f"not valid JSON: {exc}", getattr(exc, "pos", 0)) from None
-    s = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-    keys = audit(value)
-    if _BIG_INT.search(s) or (keys and len(_KEY_TOKEN.findall(s)) != keys):
+    if not isinstance(value, (dict, list)):
+        if isinstance(value, str) and len(value) <= 9 and _ELISION_STRING.fullmatch(value):
+            raise JSONProblem(ELISION, f"placeholder {value!r} stands for omitted data")
+        if isinstance(value, float) and _has_big_int(text):
+            return _loads_exact(text.decode("utf-8", "replace") if isinstance(text, bytes) else text)
+        return value
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    dumped = orjson.dumps(value)
+    if b"\\u" in raw or raw.count(b":") != dumped.count(b":") or _has_big_int(raw):
+        s = raw.decode("utf-8", "replace")
         try:
             value = _loads_exact(s)
         except JSONProblem as exc:
@@ -118,7 +130,39 @@ def loads_json(text: str | bytes) -> Any:
                 parse_lenient(s)  # raises the same problem, with the key's JSON path
             raise
         audit(value)
+    elif may_hold_elision(dumped):
+        audit(value)
     return value
+
+
+def _has_big_int(text: str | bytes) -> bool:
+    """Does the text hold a run of 19+ digits (an integer orjson would turn into a float)?"""
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    return _NINETEEN_DIGITS in raw.translate(_DIGITS_ONLY)
+
+
+def may_hold_elision(dumped: bytes) -> bool:
+    """A cheap pre-check on serialised JSON: could a string in it be an elision placeholder?
+
+    Substring tests run at memchr speed; only a hit pays for the regex and then the walk.
+    """
+    if b".." in dumped or b"\xe2\x80\xa6" in dumped or b"tc" in dumped:
+        return _ELISION_BYTES.search(dumped) is not None
+    return False
+
+
+def check_elision(value: Any) -> None:
+    """Raise `JSONProblem` when a parsed JSON value holds an elision placeholder (`"..."`).
+
+    Serialises once and searches the bytes; only a hit pays for the walk that finds the path.
+    """
+    try:
+        dumped = orjson.dumps(value)
+    except (TypeError, orjson.JSONEncodeError):
+        audit(value)
+        return
+    if may_hold_elision(dumped):
+        audit(value)
 
 
 def _loads_exact(s: str) -> Any:
@@ -526,7 +570,9 @@ def _extract_into(out: Extraction) -> None:
     start, end = _strip_bounds(text, 0, len(text))
     if start == end:
         return
-    if _add_region(out, start, end, "whole", strict_only=True):
+    if (
+        text[start] in '{["-' or text[start].isdigit() or text.startswith(("true", "false", "null"), start)
+    ) and (_add_region(out, start, end, "whole", strict_only=True)):
         return
     fast = _bracket_bounds(text)
     if fast is not None and _add_region(out, fast[0], fast[1], "span", strict_only=True):
@@ -616,22 +662,27 @@ def _add_double_encoded(
 def _add_scalars(out: Extraction, exclude: tuple[int, int] | None) -> None:
     """Fence and tag bodies that are not bracketed (a bare string, number or literal).
 
-    Bracketed bodies are already covered by the span scan; bodies inside `exclude` (the region
-    the fast path parsed) are parts of that value, not answers of their own.
+    Bracketed bodies are already covered by the span scan. When `exclude` (the region the fast
+    path parsed) is given, only the text around it is searched: a body inside it is part of that
+    value, and a body that straddles it holds brackets, so it is not a bare scalar.
     """
     text = out.text
-    if "```" not in text and "~~~" not in text and "<" not in text:
-        return
-    for regex, source in ((_FENCE, "fence"), (_TAG, "tag")):
-        for m in regex.finditer(text):
-            lo, hi = _strip_bounds(text, m.start("body"), m.end("body"))
-            if lo == hi or text[lo] in "{[":
-                continue
-            if exclude is not None and exclude[0] <= lo and hi <= exclude[1]:
-                continue
-            if not _scalar_start(text, lo) or any(c.start == lo and c.end == hi for c in out.candidates):
-                continue
-            _add_region(out, lo, hi, source, record_syntax=False)
+    parts = [(0, len(text))] if exclude is None else [(0, exclude[0]), (exclude[1], len(text))]
+    for lo_part, hi_part in parts:
+        chunk = text[lo_part:hi_part]
+        searches = []
+        if "```" in chunk or "~~~" in chunk:
+            searches.append((_FENCE, "fence"))
+        if "</" in chunk:
+            searches.append((_TAG, "tag"))
+        for regex, source in searches:
+            for m in regex.finditer(text, lo_part, hi_part):
+                lo, hi = _strip_bounds(text, m.start("body"), m.end("body"))
+                if lo == hi or text[lo] in "{[" or not _scalar_start(text, lo):
+                    continue
+                if any(c.start == lo and c.end == hi for c in out.candidates):
+                    continue
+                _add_region(out, lo, hi, source, record_syntax=False)
 
 
 def _scalar_start(text: str, at: int) -> bool:
