@@ -135,6 +135,19 @@ def loads_json(text: str | bytes) -> Any:
     return value
 
 
+def loads_document(text: str | bytes) -> Any:
+    """Parse a JSON document (a batch result line) with every integer exact.
+
+    `orjson` turns integers beyond 64 bits into floats, which would then pass for integers
+    of another value; a text holding a 19-digit run goes through the standard library instead.
+    Raises `orjson.JSONDecodeError` (a `ValueError`) for invalid JSON.
+    """
+    value = orjson.loads(text)
+    if _has_big_int(text):
+        return json.loads(text)
+    return value
+
+
 def _has_big_int(text: str | bytes) -> bool:
     """Does the text hold a run of 19+ digits (an integer orjson would turn into a float)?"""
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text

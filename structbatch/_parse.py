@@ -47,6 +47,7 @@ from ._extract import (
     JSONProblem,
     check_elision,
     extract,
+    loads_document,
     loads_json,
     same_json,
 )
@@ -251,10 +252,12 @@ def _parse_result_line(
         fast = _fast_line(spec, line)
         if fast is not None:
             return fast
-    if isinstance(line, (bytes, bytearray, memoryview, str)):
+    if isinstance(line, (bytearray, memoryview)):
+        line = bytes(line)
+    if isinstance(line, (bytes, str)):
         try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
+            obj = loads_document(line)
+        except ValueError as exc:
             return _malformed(f"not a JSON line: {exc}", line)
     if not isinstance(obj, (dict, Mapping)):
         return _malformed("a result line must be a JSON object", line)

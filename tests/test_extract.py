@@ -1,0 +1,231 @@
+"""Text -> JSON candidates: where answers hide, which repairs are lossless, what is refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from structbatch._extract import (
+    DUPLICATE_KEY,
+    ELISION,
+    NON_FINITE,
+    JSONProblem,
+    extract,
+    loads_json,
+    parse_lenient,
+)
+
+OBJ = {"a": 1, "b": [1, 2], "c": "x"}
+OBJ_JSON = '{"a": 1, "b": [1, 2], "c": "x"}'
+
+
+def values(text: str, prefill: str | None = None) -> list[Any]:
+    return [c.value for c in extract(text, prefill).candidates]
+
+
+# ---- where candidates are found -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        OBJ_JSON,
+        f"  \n{OBJ_JSON}\n\n",
+        f"Here is the data you asked for:\n\n{OBJ_JSON}\n\nLet me know if you need more.",
+        f"```json\n{OBJ_JSON}\n```",
+        f"```JSON   \n{OBJ_JSON}\n```\nDone.",
+        f"```\n{OBJ_JSON}\n```",
+        f"~~~json\n{OBJ_JSON}\n~~~",
+        f"Sure!\n```json\n{OBJ_JSON}\n",  # unterminated final fence
+        f"<json>{OBJ_JSON}</json>",
+        f"<output>\n{OBJ_JSON}\n</output>",
+        f'<recipe format="json">{OBJ_JSON}</recipe> That is all.',
+        f"The answer {{as requested}}: {OBJ_JSON}",
+        f"[see below] {OBJ_JSON}",
+    ],
+)
+def test_candidate_found_in_any_wrapping(text: str) -> None:
+    assert OBJ in values(text)
+
+
+def test_braces_inside_strings_do_not_count() -> None:
+    text = 'Result: {"s": "a } b { c", "t": "quote \\" } still string"} end'
+    assert values(text) == [{"s": "a } b { c", "t": 'quote " } still string'}]
+
+
+def test_every_top_level_span_is_a_candidate_but_nested_ones_are_not() -> None:
+    text = 'First {"a": {"b": 1}} then {"a": {"b": 2}}.'
+    assert values(text) == [{"a": {"b": 1}}, {"a": {"b": 2}}]
+
+
+def test_scalars_only_from_whole_text_fences_and_tags_never_from_prose() -> None:
+    assert values("42") == [42]
+    assert values("<count>7</count>") == [7]
+    assert values('```json\n"hello"\n```') == ["hello"]
+    assert values("There are 42 items and 3 boxes.") == []
+    assert values("The total is 5.") == []
+
+
+def test_prefill_is_glued_back() -> None:
+    assert values('"a": 1, "b": 2}', prefill="{") == [{"a": 1, "b": 2}]
+    assert values('{"a": 1}', prefill="{") == [{"a": 1}]  # text repeated the prefill
+
+
+def test_double_encoded_json_string_is_decoded_once() -> None:
+    found = extract('"{\\"a\\": 1}"').candidates
+    assert [c.value for c in found] == ['{"a": 1}', {"a": 1}]
+    assert found[1].repairs == ("double_encoded",)
+
+
+# ---- lossless repairs ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "repair"),
+    [
+        ('{"a": 1, "b": [1, 2,],}', {"a": 1, "b": [1, 2]}, "trailing_comma"),
+        ('{"a": 1, // the count\n "b": 2}', {"a": 1, "b": 2}, "comment"),
+        ('{"a": /* one */ 1}', {"a": 1}, "comment"),
+        ("{'a': 'it\\'s'}", {"a": "it's"}, "single_quotes"),
+        ('{a: 1, b_2: "x"}', {"a": 1, "b_2": "x"}, "unquoted_key"),
+        ('{"a": True, "b": None, "c": False}', {"a": True, "b": None, "c": False}, "python_literal"),
+        ("{“a”: “b c”}", {"a": "b c"}, "smart_quotes"),
+        ('{"a": "line1\nline2"}', {"a": "line1\nline2"}, "raw_newline_in_string"),
+        ('{"a": "x\ty"}', {"a": "x\ty"}, "raw_tab_in_string"),
+        ('{"a": 1, "a": 1}', {"a": 1}, "duplicate_key_same_value"),
+        ('{"a": "don\\\'t"}', {"a": "don't"}, "escaped_single_quote"),
+    ],
+)
+def test_lossless_repairs_are_applied_and_named(text: str, value: Any, repair: str) -> None:
+    got, repairs = parse_lenient(text)
+    assert got == value
+    assert repair in repairs
+
+
+def test_repairs_never_touch_string_contents() -> None:
+    got, _ = parse_lenient("{'url': 'http://x.y/a,b', 'note': \"True, None // not a comment\",}")
+    assert got == {"url": "http://x.y/a,b", "note": "True, None // not a comment"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1',  # never auto-closed
+        '{"a": 1 "b": 2}',  # a missing comma is not guessed
+        '{"a": undefined}',
+        '{"a": .5}',
+        '{"a": 007}',
+        '{"a": 5kg}',
+        '{"a": 0x10}',
+        "[1,,2]",
+        '{"a": "\\ud800"}',  # lone surrogate
+        '{"a": "\\q"}',
+    ],
+)
+def test_unrepairable_syntax_is_refused(text: str) -> None:
+    with pytest.raises(JSONProblem) as info:
+        parse_lenient(text)
+    assert info.value.reason == "syntax"
+
+
+# ---- what would lie is refused --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "reason", "path"),
+    [
+        ('{"items": [1, 2, ...]}', ELISION, "$.items[2]"),
+        ('{"items": [1, 2, …]}', ELISION, "$.items[2]"),
+        ('{"a": 1, ...}', ELISION, "$"),
+        ('{"items": [1, 2, // rest omitted\n]}', ELISION, "$.items[2]"),
+        ('{"items": [1, /* ... */ 2]}', ELISION, "$.items[1]"),
+        ('{"items": ["a", "b", "etc."]}', ELISION, "$.items[2]"),
+        ('{"items": ["a", "b", etc]}', ELISION, "$.items[2]"),
+        ('{"name": "..."}', ELISION, "$.name"),
+        ('{"x": NaN}', NON_FINITE, "$.x"),
+        ('{"x": -Infinity}', NON_FINITE, "$.x"),
+        ('{"x": 1e999}', NON_FINITE, "$.x"),
+        ('{"a": 1, "a": 2}', DUPLICATE_KEY, "$.a"),
+        ('{"a": {"b": [1], "b": [2]}}', DUPLICATE_KEY, "$.a.b"),
+    ],
+)
+def test_data_loss_is_refused(text: str, reason: str, path: str) -> None:
+    with pytest.raises(JSONProblem) as info:
+        parse_lenient(text)
+    assert (info.value.reason, info.value.path) == (reason, path)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"a": 1, "a": 2}', DUPLICATE_KEY),
+        ('{"a": 1, "b": {"a": 1, "a" : 3}}', DUPLICATE_KEY),
+        ('{"s": "x\\u003a", "a": 1, "a": 2}', DUPLICATE_KEY),
+        ('{"name": "..."}', ELISION),
+        ('["a", "\\u2026"]', ELISION),
+    ],
+)
+def test_strict_path_refuses_the_same(text: str, reason: str) -> None:
+    with pytest.raises(JSONProblem) as info:
+        loads_json(text)
+    assert info.value.reason == reason
+
+
+def test_strict_path_keeps_big_integers_exact_and_allows_colons_in_strings() -> None:
+    assert loads_json('{"id": 123456789012345678901234567890}') == {"id": 123456789012345678901234567890}
+    assert loads_json('{"t": "10:30", "u": "a\\":b"}') == {"t": "10:30", "u": 'a":b'}
+    assert loads_json('"The story goes on..."') == "The story goes on..."
+
+
+def test_rejections_are_reported_not_candidates() -> None:
+    ex = extract('Here: {"items": [1, 2, ...]}')
+    assert ex.candidates == []
+    assert [r.reason for r in ex.rejected] == [ELISION]
+
+
+# ---- truncation -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1, "b": [1, 2',
+        'Here you go:\n```json\n{"items": [{"a": 1}, {"a": 2}, {"a"',
+        '{"a": "unterminated',
+        "Result:\n{",
+        '[{"a": 1}, {"a": 2}',
+    ],
+)
+def test_unclosed_json_at_the_end_is_cut_and_never_mined(text: str) -> None:
+    ex = extract(text)
+    assert ex.cut_at is not None
+    assert ex.candidates == []
+
+
+def test_unclosed_prose_bracket_is_not_a_cut() -> None:
+    ex = extract('Note [see the table: {"a": 1}')
+    assert ex.cut_at is None
+    assert [c.value for c in ex.candidates] == [{"a": 1}]
+
+
+def test_mismatched_brackets_in_json_are_not_mined_for_fragments() -> None:
+    ex = extract('{"a": [{"b": 1}}, "c": 2}')
+    assert all(c.value != {"b": 1} for c in ex.candidates)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "{" * 5000,
+        "[" * 5000 + "]" * 5000,
+        "}{][" * 1000,
+        '"' * 999,
+        "```" * 50,
+        "<a>" * 300 + "</a>" * 300,
+        "\\" * 100 + "{",
+    ],
+)
+def test_pathological_text_never_raises(text: str) -> None:
+    extract(text)

@@ -1,0 +1,479 @@
+"""Message / result line / text -> exactly one Outcome, with a precise FailureKind."""
+
+from __future__ import annotations
+
+import json
+import string
+from enum import StrEnum
+from typing import Any
+
+import orjson
+import pytest
+from anthropic.types import Message
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, Field
+
+import structbatch as sb
+from structbatch import FailureKind
+from structbatch._parse import parse_message, parse_result_line, parse_text
+
+
+class Unit(StrEnum):
+    G = "g"
+    ML = "ml"
+    PIECE = "piece"
+
+
+class Ingredient(BaseModel):
+    name: str
+    amount: float
+    unit: Unit
+
+
+class Recipe(BaseModel):
+    title: str
+    servings: int
+    vegetarian: bool
+    ingredients: list[Ingredient]
+    steps: list[str] = Field(default_factory=list)
+    notes: str | None = None
+
+
+RECIPE = sb.compile(Recipe)
+GOOD = {
+    "title": "Pancakes",
+    "servings": 4,
+    "vegetarian": True,
+    "ingredients": [
+        {"name": "flour", "amount": 200, "unit": "g"},
+        {"name": "milk", "amount": 300, "unit": "ml"},
+    ],
+    "steps": ["mix", "fry"],
+    "notes": None,
+}
+GOOD_JSON = orjson.dumps(GOOD).decode()
+GOOD_VALUE = Recipe.model_validate(GOOD)
+USAGE = {
+    "input_tokens": 10,
+    "output_tokens": 20,
+    "cache_creation_input_tokens": 3,
+    "cache_read_input_tokens": None,
+}
+
+
+def message(*blocks: dict[str, Any], stop: str | None = "end_turn", **extra: Any) -> dict[str, Any]:
+    return {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-haiku-4-5",
+        "content": list(blocks),
+        "stop_reason": stop,
+        "stop_sequence": None,
+        "usage": USAGE,
+        **extra,
+    }
+
+
+def tool(input: Any, name: str = "Recipe", id: str = "toolu_1") -> dict[str, Any]:
+    return {"type": "tool_use", "id": id, "name": name, "input": input}
+
+
+def text(t: str) -> dict[str, Any]:
+    return {"type": "text", "text": t}
+
+
+def line(result: dict[str, Any], custom_id: str = "req-1") -> bytes:
+    # stdlib json: generated values may hold integers beyond 64 bits, which orjson refuses
+    return json.dumps({"custom_id": custom_id, "result": result}, ensure_ascii=False).encode()
+
+
+def succeeded(msg: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "succeeded", "message": msg}
+
+
+# ---- tool_use ---------------------------------------------------------------------------------------
+
+
+def test_tool_use_is_the_answer_with_usage() -> None:
+    out = parse_message(RECIPE, message(tool(GOOD), stop="tool_use"))
+    assert out.ok and out.value == GOOD_VALUE and out.repairs == ()
+    assert out.usage == sb.Usage(10, 20, 3, 0)
+
+
+def test_sdk_message_object_is_read_by_attribute() -> None:
+    msg = Message.model_validate(message(text("Extracting."), tool(GOOD), stop="tool_use"))
+    out = parse_message(RECIPE, msg)
+    assert out.ok and out.value == GOOD_VALUE and out.usage.input_tokens == 10
+
+
+def test_tool_use_beats_text_and_thinking_is_skipped() -> None:
+    thinking = {"type": "thinking", "thinking": '{"title": "x"}', "signature": "s"}
+    other = {**GOOD, "title": "Waffles"}
+    out = parse_message(RECIPE, message(thinking, text(orjson.dumps(other).decode()), tool(GOOD)))
+    assert out.ok and out.value.title == "Pancakes"
+
+
+def test_wrong_tool() -> None:
+    out = parse_message(RECIPE, message(tool(GOOD, name="search"), stop="tool_use"))
+    assert out.kind is FailureKind.WRONG_TOOL and out.failure is not None
+    assert out.failure.details["tool_name"] == "search"
+    both = parse_message(RECIPE, message(tool({}, name="search"), tool(GOOD, id="t2"), stop="tool_use"))
+    assert both.ok
+
+
+def test_several_tool_calls() -> None:
+    same = parse_message(RECIPE, message(tool(GOOD), tool(GOOD, id="t2")))
+    assert same.ok
+    other = {**GOOD, "servings": 2}
+    assert parse_message(RECIPE, message(tool(GOOD), tool(other, id="t2"))).kind is FailureKind.AMBIGUOUS
+    one_valid = parse_message(RECIPE, message(tool({"title": 1}), tool(GOOD, id="t2")))
+    assert one_valid.ok
+
+
+def test_invalid_tool_input_reports_paths() -> None:
+    bad = {**GOOD, "servings": "four", "ingredients": [{"name": "x", "amount": 1, "unit": "cup"}]}
+    out = parse_message(RECIPE, message(tool(bad), stop="tool_use"))
+    assert out.kind is FailureKind.INVALID and out.failure is not None
+    paths = {e["path"] for e in out.failure.details["errors"]}
+    assert {"$.servings", "$.ingredients[0].unit"} <= paths
+
+
+def test_tool_input_coercions_are_recorded() -> None:
+    out = parse_message(RECIPE, message(tool({**GOOD, "servings": "4", "vegetarian": "true"})))
+    assert out.ok and out.value.servings == 4
+    assert set(out.repairs) == {"coerce:$.servings:str->int", "coerce:$.vegetarian:str->bool"}
+
+
+def test_tool_input_as_json_string_is_decoded_strictly() -> None:
+    out = parse_message(RECIPE, message(tool(GOOD_JSON)))
+    assert out.ok and out.repairs == ("tool_input_json_string",)
+    assert parse_message(RECIPE, message(tool(GOOD_JSON[:-1]))).kind is FailureKind.INVALID
+
+
+def test_cut_tool_use_is_truncated_even_when_its_input_validates() -> None:
+    out = parse_message(RECIPE, message(tool(GOOD), stop="max_tokens"))
+    assert out.kind is FailureKind.TRUNCATED
+    out = parse_message(RECIPE, message(tool(GOOD), stop="model_context_window_exceeded"))
+    assert out.kind is FailureKind.TRUNCATED
+    later_text_cut = parse_message(RECIPE, message(tool(GOOD), text("And also"), stop="max_tokens"))
+    assert later_text_cut.ok
+
+
+def test_refusal_stop_reason_wins_over_any_content() -> None:
+    msg = message(tool(GOOD), stop="refusal", stop_details={"type": "refusal", "category": "cyber"})
+    out = parse_message(RECIPE, msg)
+    assert out.kind is FailureKind.REFUSAL and out.failure is not None
+    assert out.failure.details["category"] == "cyber"
+
+
+def test_elided_tool_input_is_refused() -> None:
+    out = parse_message(RECIPE, message(tool({**GOOD, "notes": "..."})))
+    assert out.kind is FailureKind.INVALID
+
+
+# ---- result lines --------------------------------------------------------------------------------
+
+
+def test_result_line_fast_path_and_custom_id() -> None:
+    out = parse_result_line(RECIPE, line(succeeded(message(tool(GOOD), stop="tool_use")), "abc"))
+    assert out.ok and out.custom_id == "abc" and out.value == GOOD_VALUE and out.usage.output_tokens == 20
+    as_str = parse_result_line(RECIPE, line(succeeded(message(tool(GOOD)))).decode())
+    assert as_str.ok and as_str.custom_id == "req-1"
+    as_dict = parse_result_line(RECIPE, orjson.loads(line(succeeded(message(tool(GOOD))))))
+    assert as_dict.ok
+
+
+def test_result_line_general_path_keeps_custom_id() -> None:
+    out = parse_result_line(RECIPE, line(succeeded(message(text(f"Here:\n{GOOD_JSON}"))), "k9"))
+    assert out.ok and out.custom_id == "k9"
+    bad = parse_result_line(RECIPE, line(succeeded(message(text("no idea"))), "k10"))
+    assert bad.kind is FailureKind.NO_JSON and bad.custom_id == "k10"
+
+
+def test_errored_line_keeps_the_api_error() -> None:
+    err = {
+        "type": "error",
+        "error": {"type": "invalid_request_error", "message": "max_tokens: too large"},
+        "request_id": "req_011",
+    }
+    out = parse_result_line(RECIPE, line({"type": "errored", "error": err}))
+    assert out.kind is FailureKind.API_ERROR and out.failure is not None
+    assert out.failure.details == {
+        "error_type": "invalid_request_error",
+        "error_message": "max_tokens: too large",
+        "request_id": "req_011",
+    }
+    assert out.custom_id == "req-1"
+
+
+@pytest.mark.parametrize(("kind", "expected"), [("expired", "expired"), ("canceled", "canceled")])
+def test_expired_and_canceled(kind: str, expected: str) -> None:
+    out = parse_result_line(RECIPE, line({"type": kind}))
+    assert out.kind == expected and out.custom_id == "req-1"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"custom_id": 5, "result": {"type": "expired"}}',
+        b'{"custom_id": "a"}',
+        b'{"custom_id": "a", "result": {"type": "mystery"}}',
+        b'{"custom_id": "a", "result": {"type": "succeeded"}}',
+        b'{"custom_id": "a", "result": {"type": "succeeded", "message": {"content": 5}}}',
+        b"\xff\xfe",
+    ],
+)
+def test_malformed_lines(raw: bytes) -> None:
+    assert parse_result_line(RECIPE, raw).kind is FailureKind.MALFORMED_RESULT
+
+
+# ---- text ------------------------------------------------------------------------------------------
+
+
+def test_text_with_preamble_fence_and_postamble() -> None:
+    out = parse_text(RECIPE, f"Here's the recipe:\n```json\n{GOOD_JSON}\n```\nEnjoy!")
+    assert out.ok and out.value == GOOD_VALUE
+
+
+def test_same_value_twice_counts_once_but_two_values_are_ambiguous() -> None:
+    assert parse_text(RECIPE, f"```json\n{GOOD_JSON}\n```\nAgain: {GOOD_JSON}").ok
+    other = orjson.dumps({**GOOD, "servings": 8}).decode()
+    out = parse_text(RECIPE, f"{GOOD_JSON}\nOr, doubled:\n{other}")
+    assert out.kind is FailureKind.AMBIGUOUS and out.failure is not None
+    assert out.failure.details["candidates"] == 2
+
+
+def test_unwrap_single_key_and_tool_call_shapes() -> None:
+    out = parse_text(RECIPE, orjson.dumps({"recipe": GOOD}).decode())
+    assert out.ok and out.repairs == ("unwrap:recipe",)
+    call = {"name": "Recipe", "input": GOOD}
+    out = parse_text(RECIPE, orjson.dumps(call).decode())
+    assert out.ok and out.repairs == ("unwrap_tool_call:input",)
+    out = parse_text(RECIPE, orjson.dumps([GOOD]).decode())
+    assert out.ok and out.repairs == ("unwrap:list",)
+    two_keys = parse_text(RECIPE, orjson.dumps({"recipe": GOOD, "comment": "x"}).decode())
+    assert two_keys.kind is FailureKind.INVALID
+
+
+def test_wrapped_spec_accepts_bare_and_wrapped_values() -> None:
+    spec = sb.compile(list[Ingredient], wrap="items")
+    items = GOOD["ingredients"]
+    bare = parse_text(spec, "Items:\n" + orjson.dumps(items).decode())
+    assert bare.ok and [i.name for i in bare.value] == ["flour", "milk"] and bare.repairs == ("wrap:items",)
+    wrapped = parse_text(spec, orjson.dumps({"items": items}).decode())
+    assert wrapped.ok and wrapped.repairs == ()
+    tool_ok = parse_message(spec, message(tool({"items": items}, name=spec.name)))
+    assert tool_ok.ok and len(tool_ok.value) == 2
+
+
+def test_json_schema_spec_values_are_dicts() -> None:
+    spec = sb.compile(
+        {"title": "Point", "type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]}
+    )
+    out = parse_text(spec, "Answer: {'x': '3',}")
+    assert out.ok and out.value == {"x": 3}
+    assert set(out.repairs) == {"single_quotes", "trailing_comma", "coerce:$.x:str->int"}
+
+
+def test_prefill_mode() -> None:
+    cont = GOOD_JSON[1:]
+    assert parse_text(RECIPE, cont, prefill="{").value == GOOD_VALUE
+    assert parse_message(RECIPE, message(text(cont)), prefill="{").ok
+
+
+def test_truncation_rules() -> None:
+    cut = "Here it is:\n```json\n" + GOOD_JSON[:-30]
+    assert parse_text(RECIPE, cut, stop_reason="max_tokens").kind is FailureKind.TRUNCATED
+    assert parse_text(RECIPE, cut).kind is FailureKind.NO_JSON
+    assert parse_text(RECIPE, cut, stop_reason="end_turn").kind is FailureKind.NO_JSON
+    complete_then_prose = f"{GOOD_JSON}\n\nA note on the method: you can also"
+    assert parse_text(RECIPE, complete_then_prose, stop_reason="max_tokens").ok
+    complete_then_cut = f"{GOOD_JSON}\n\nA variant: {GOOD_JSON[:-5]}"
+    assert parse_text(RECIPE, complete_then_cut, stop_reason="max_tokens").kind is FailureKind.TRUNCATED
+    assert parse_text(RECIPE, complete_then_cut).kind is FailureKind.INVALID
+    prose_only = "Let me think about the ingredients first. The recipe calls for"
+    assert parse_text(RECIPE, prose_only, stop_reason="max_tokens").kind is FailureKind.TRUNCATED
+
+
+def test_truncated_number_at_the_end_is_not_trusted() -> None:
+    spec = sb.compile(int, wrap="value")
+    assert parse_text(spec, "12").value == 12
+    assert parse_text(spec, "12", stop_reason="max_tokens").kind is FailureKind.TRUNCATED
+    assert parse_text(spec, "<value>12</value>", stop_reason="max_tokens").value == 12
+
+
+def test_refusals() -> None:
+    assert parse_text(RECIPE, "I can't help with that request.").kind is FailureKind.REFUSAL
+    assert parse_text(RECIPE, "I'm not able to provide that.").kind is FailureKind.REFUSAL
+    assert parse_text(RECIPE, "{}", stop_reason="refusal").kind is FailureKind.REFUSAL
+    hedge = f"I can't verify the quantities, but here it is: {GOOD_JSON}"
+    assert parse_text(RECIPE, hedge).ok
+    assert parse_text(RECIPE, "Pancakes are great.").kind is FailureKind.NO_JSON
+
+
+def test_failure_details() -> None:
+    bad = orjson.dumps({**GOOD, "servings": 2.5}).decode()
+    out = parse_text(RECIPE, f"Result: {bad}", stop_reason="end_turn")
+    assert out.failure is not None and out.kind is FailureKind.INVALID
+    d = out.failure.details
+    assert d["errors"][0]["path"] == "$.servings" and d["stop_reason"] == "end_turn"
+    assert len(d["excerpt"]) <= 200 and d["excerpt"].startswith("{")
+
+
+# ---- properties ------------------------------------------------------------------------------------
+
+ITEM_SCHEMA = {
+    "title": "Order",
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "minLength": 1},
+        "status": {"enum": ["new", "paid", "shipped"]},
+        "rush": {"type": "boolean"},
+        "count": {"type": "integer"},
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "sku": {"type": "string"},
+                    "qty": {"type": "integer", "minimum": 1},
+                    "price": {"type": ["number", "null"]},
+                },
+                "required": ["sku", "qty"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["id", "status", "items"],
+    "additionalProperties": False,
+}
+ORDER = sb.compile(ITEM_SCHEMA)
+_text = st.text(alphabet=string.ascii_letters + string.digits + " -_.,!?'\"{}[]:é€\n", max_size=12)
+_item = st.fixed_dictionaries(
+    {"sku": _text, "qty": st.integers(1, 10**12)},
+    optional={"price": st.none() | st.floats(allow_nan=False, allow_infinity=False) | st.integers(-99, 99)},
+)
+orders = st.fixed_dictionaries(
+    {
+        "id": _text.filter(bool),
+        "status": st.sampled_from(["new", "paid", "shipped"]),
+        "items": st.lists(_item, max_size=4),
+    },
+    optional={"rush": st.booleans(), "count": st.integers()},
+)
+PREAMBLES = ["", "Here is the order:\n\n", "Sure! ", "I extracted the following.\n", "Result —\n"]
+POSTAMBLES = [
+    "",
+    "\n\nLet me know if you need anything else.",
+    "\nHope this helps!",
+    "\n\n(All prices in EUR.)",
+]
+WRAPS = [
+    "{}",
+    "```json\n{}\n```",
+    "```\n{}\n```",
+    "```JSON  \n{}\n```",
+    "~~~\n{}\n~~~",
+    "```json\n{}",
+    "<json>{}</json>",
+    "<output>\n{}\n</output>",
+    "<order>{}</order>",
+]
+PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+
+
+def _dumps(value: Any, indent: bool) -> str:
+    return json.dumps(value, indent=2 if indent else None, ensure_ascii=False)
+
+
+@PROPS
+@given(orders)
+def test_property_tool_use_roundtrip(value: dict[str, Any]) -> None:
+    out = parse_message(ORDER, message(tool(value, name=ORDER.name)))
+    assert out.ok and out.value == value and out.repairs == ()
+    assert parse_result_line(ORDER, line(succeeded(message(tool(value, name=ORDER.name))))).value == value
+
+
+@PROPS
+@given(st.builds(Recipe.model_validate, st.just(GOOD)), st.integers(1, 50), st.text(max_size=30))
+def test_property_pydantic_tool_use_roundtrip(recipe: Recipe, servings: int, title: str) -> None:
+    value = recipe.model_copy(update={"servings": servings, "title": title})
+    raw = value.model_dump(mode="json")
+    out = parse_result_line(RECIPE, line(succeeded(message(tool(raw), stop="tool_use"))))
+    assert out.ok and out.value == value
+
+
+@PROPS
+@given(
+    orders,
+    st.sampled_from(PREAMBLES),
+    st.sampled_from(WRAPS),
+    st.sampled_from(POSTAMBLES),
+    st.booleans(),
+)
+def test_property_any_wrapping_recovers_the_value(
+    value: dict[str, Any], pre: str, wrap: str, post: str, indent: bool
+) -> None:
+    if wrap.endswith("{}") and wrap != "{}" and post:  # an unterminated fence ends the text
+        post = ""
+    body = wrap.replace("{}", _dumps(value, indent))
+    out = parse_text(ORDER, pre + body + post)
+    assert out.ok, out.failure
+    assert out.value == value
+
+
+@PROPS
+@given(orders, st.sampled_from(PREAMBLES), st.sampled_from(WRAPS), st.booleans(), st.data())
+def test_property_truncation_never_accepts_a_different_value(
+    value: dict[str, Any], pre: str, wrap: str, indent: bool, data: st.DataObject
+) -> None:
+    full = pre + wrap.replace("{}", _dumps(value, indent))
+    cut = data.draw(st.integers(0, len(full)))
+    for stop in ("max_tokens", None, "end_turn"):
+        out = parse_text(ORDER, full[:cut], stop_reason=stop)
+        assert not out.ok or out.value == value, (full[:cut], out.value)
+
+
+@settings(max_examples=25, deadline=None)
+@given(orders)
+def test_property_every_prefix_of_the_json_is_safe(value: dict[str, Any]) -> None:
+    full = _dumps(value, indent=False)
+    for cut in range(len(full) + 1):
+        out = parse_text(ORDER, full[:cut], stop_reason="max_tokens")
+        assert not out.ok or (cut == len(full) and out.value == value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_property_any_text_gives_one_outcome(t: str) -> None:
+    for spec in (ORDER, RECIPE):
+        out = parse_text(spec, t)
+        assert isinstance(out, sb.Outcome) and out.ok == (out.failure is None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
+def test_property_any_line_gives_one_outcome(raw: bytes) -> None:
+    out = parse_result_line(RECIPE, raw)
+    assert isinstance(out, sb.Outcome) and not out.ok
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+        max_leaves=20,
+    ),
+    st.sampled_from(["tool_use", "max_tokens", "refusal", None, "end_turn"]),
+)
+def test_property_any_tool_input_gives_one_outcome(raw: Any, stop: str | None) -> None:
+    out = parse_message(RECIPE, message(tool(raw), text(str(raw)), stop=stop))
+    assert isinstance(out, sb.Outcome) and out.ok == (out.failure is None)
+    out = parse_text(RECIPE, repr(raw), stop_reason=stop)
+    assert isinstance(out, sb.Outcome)
