@@ -100,14 +100,21 @@ _ELISION_BYTES = re.compile(rb'"\s*(?:\.{3,}|(?:\xe2\x80\xa6)+|[Ee]tc\.?|\[\.\.\
 
 
 def loads_json(text: str | bytes) -> Any:
+    """Parse strict JSON, refusing what would lie (see `loads_json_repairs`). Raises `JSONProblem`."""
+    return loads_json_repairs(text)[0]
+
+
+def loads_json_repairs(text: str | bytes) -> tuple[Any, tuple[str, ...]]:
     """Parse strict JSON, refusing what would lie: duplicate keys, elisions, non-finite numbers.
 
     `orjson` alone keeps the last of two duplicate keys and turns integers beyond 64 bits into
     floats. Both are caught without a Python walk. Duplicates: every `:` of strict JSON is
     either a key separator or inside a string, and strings re-serialise with the same colons
     (unless written with `\\u` escapes), so the text and the re-serialised value have the same
-    number of colons exactly when no key was dropped. Big integers: a run of 19 digits sends the
-    text through the standard library, which keeps integers exact. Raises `JSONProblem`.
+    number of colons exactly when no key was dropped. Big integers: a run of 19 digits. Either
+    sends the text through the tolerant parser, which keeps integers exact, refuses a duplicate
+    key with a different value and names one with the same value (the only repair strict JSON
+    can need). Raises `JSONProblem`.
     """
     try:
         value = orjson.loads(text)
@@ -117,22 +124,15 @@ def loads_json(text: str | bytes) -> Any:
         if isinstance(value, str) and len(value) <= 9 and _ELISION_STRING.fullmatch(value):
             raise JSONProblem(ELISION, f"placeholder {value!r} stands for omitted data")
         if isinstance(value, float) and _has_big_int(text):
-            return _loads_exact(text.decode("utf-8", "replace") if isinstance(text, bytes) else text)
-        return value
+            return parse_lenient(text.decode("utf-8", "replace") if isinstance(text, bytes) else text)
+        return value, ()
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     dumped = orjson.dumps(value)
     if b"\\u" in raw or raw.count(b":") != dumped.count(b":") or _has_big_int(raw):
-        s = raw.decode("utf-8", "replace")
-        try:
-            value = _loads_exact(s)
-        except JSONProblem as exc:
-            if exc.reason == DUPLICATE_KEY:
-                parse_lenient(s)  # raises the same problem, with the key's JSON path
-            raise
+        return parse_lenient(raw.decode("utf-8", "replace"))
+    if may_hold_elision(dumped):
         audit(value)
-    elif may_hold_elision(dumped):
-        audit(value)
-    return value
+    return value, ()
 
 
 def loads_document(text: str | bytes) -> Any:
@@ -176,26 +176,6 @@ def check_elision(value: Any) -> None:
         return
     if may_hold_elision(dumped):
         audit(value)
-
-
-def _loads_exact(s: str) -> Any:
-    """The slow strict path: stdlib JSON with duplicate-key detection and exact big integers."""
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in items:
-            if key in out and not same_json(out[key], value):
-                raise JSONProblem(DUPLICATE_KEY, f"duplicate key {key!r} with different values")
-            out[key] = value
-        return out
-
-    def constant(name: str) -> Any:
-        raise JSONProblem(NON_FINITE, f"{name} is not a JSON number")
-
-    try:
-        return json.loads(s, object_pairs_hook=pairs, parse_constant=constant)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise JSONProblem(SYNTAX, f"not valid JSON: {exc}") from None
 
 
 def audit(value: Any) -> int:
@@ -532,7 +512,7 @@ class _Lenient:
 def load_any(text: str) -> tuple[Any, tuple[str, ...]]:
     """Strict first, tolerant second; raise `JSONProblem` (the tolerant parser's, if both fail)."""
     try:
-        return loads_json(text), ()
+        return loads_json_repairs(text)
     except JSONProblem as strict:
         if strict.reason != SYNTAX:
             raise
@@ -639,7 +619,7 @@ def _add_region(
     repairs: tuple[str, ...] = ()
     try:
         if strict_only:
-            value = loads_json(chunk)
+            value, repairs = loads_json_repairs(chunk)
         else:
             value, repairs = load_any(chunk)
     except JSONProblem as exc:

@@ -70,6 +70,17 @@ _REFUSAL = re.compile(
     r"|\bagainst\s+my\s+(?:guidelines|principles|policies)",
     re.I,
 )
+#: prose that says the JSON is incomplete ("remaining items omitted for brevity"): a value that
+#: validates is still not the whole answer
+_PROSE_ELISION = re.compile(
+    r"for (?:the sake of )?brevity"
+    r"|\b(?:rest|remaining|others?|more|additional|further)\b[^.\n]{0,60}?"
+    r"\b(?:omitted|not (?:shown|listed|included)|truncated|left out|skipped|cut)\b"
+    r"|\b(?:omitted|truncated|abbreviated|shortened)\b[^.\n]{0,30}?\b(?:to save|for) (?:space|length)"
+    r"|\b(?:showing|shown|listed|including|included) only (?:the )?first \d+"
+    r"|\bpartial (?:list|output|result|extraction)s?\b",
+    re.I,
+)
 _TOOL_CALL_KEYS = ("input", "arguments", "parameters")
 
 
@@ -381,7 +392,7 @@ def _parse_message(spec: Spec[Any], message: Any, prefill: str | None) -> Outcom
             if isinstance(text, str):
                 texts.append(text)
     if stop == "refusal":
-        return _refusal("\n".join(texts), stop, usage, _field(get("stop_details"), "category"))
+        return _refusal("".join(texts), stop, usage, _field(get("stop_details"), "category"))
     if ours:
         if len(ours) == 1 and stop not in CUT_STOP_REASONS:
             fast = _fast_tool(spec, _field(ours[0], "input"), usage)
@@ -396,7 +407,8 @@ def _parse_message(spec: Spec[Any], message: Any, prefill: str | None) -> Outcom
             {"tool_name": others[0], "tool_names": others, "stop_reason": stop},
             usage=usage,
         )
-    return parse_text(spec, "\n".join(texts), stop_reason=stop, prefill=prefill, usage=usage)
+    # Consecutive text blocks are one answer split at citation boundaries: joined as written.
+    return parse_text(spec, "".join(texts), stop_reason=stop, prefill=prefill, usage=usage)
 
 
 #: Pydantic models whose clean inputs need JSON-mode validation (enums, dates, tuples...): for
@@ -520,6 +532,13 @@ class _TextParse:
             return self.cut_off()
         fits, misfits = self.validate_all()
         if fits:
+            said = _PROSE_ELISION.search(self.prose())
+            if said:
+                return self.fail(
+                    FailureKind.INVALID,
+                    f"the text says part of the data was left out ({said.group(0)!r})",
+                    {"errors": [{"path": "$", "message": f"elision in prose: {said.group(0)!r}"}]},
+                )
             return _decide(fits, misfits, self.stop, self.usage, what="text")
         integrity = [r for r in ex.rejected if r.reason in INTEGRITY_REASONS]
         if misfits or integrity:
@@ -536,6 +555,19 @@ class _TextParse:
             return self.fail(FailureKind.TRUNCATED, f"the answer stopped ({self.stop}) before any JSON value")
         detail = "" if not ex.rejected else f" ({ex.rejected[0].message})"
         return self.fail(FailureKind.NO_JSON, f"no JSON value found in the text{detail}")
+
+    def prose(self) -> str:
+        """The text outside every JSON region: where a model says what it left out."""
+        ex = self.ex
+        regions = sorted([(c.start, c.end) for c in ex.candidates] + [(r.start, r.end) for r in ex.rejected])
+        pieces: list[str] = []
+        pos = 0
+        for start, end in regions:
+            if start > pos:
+                pieces.append(ex.text[pos:start])
+            pos = max(pos, end)
+        pieces.append(ex.text[pos:])
+        return "\n".join(pieces)
 
     def cut_off(self) -> Outcome[Any]:
         assert self.ex.cut_at is not None
