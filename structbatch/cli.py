@@ -441,15 +441,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--emulator", action="store_true", help="run against an embedded emulator (offline)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("submit", parents=[common, job], help="add the inputs and create batches; do not wait")
-    p.set_defaults(func=cmd_submit, poll=None)
-    p = sub.add_parser("status", parents=[common, job], help="poll the job's batches once and show counts")
-    p.add_argument("--offline", action="store_true", help="show what the store knows; no API call")
-    p.set_defaults(func=cmd_status, poll=None)
     p = sub.add_parser(
-        "collect", parents=[common, job], help="download results of ended batches; write outputs"
+        "submit", parents=[common, polling, job], help="add the inputs and create batches; do not wait"
     )
-    p.set_defaults(func=cmd_collect, poll=None)
+    p.set_defaults(func=cmd_submit)
+    p = sub.add_parser(
+        "status", parents=[common, polling, job], help="poll the job's batches once and show counts"
+    )
+    p.add_argument("--offline", action="store_true", help="show what the store knows; no API call")
+    p.set_defaults(func=cmd_status)
+    p = sub.add_parser(
+        "collect", parents=[common, polling, job], help="download results of ended batches; write outputs"
+    )
+    p.set_defaults(func=cmd_collect)
     p = sub.add_parser(
         "results", parents=[common, job], help="print outcomes from the store as JSONL (or a table)"
     )
@@ -459,9 +463,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--kind", action="append", metavar="KIND", help="only this outcome kind (ok, invalid, ...)"
     )
     p.set_defaults(func=cmd_results, poll=None)
-    p = sub.add_parser("cancel", parents=[common, job], help="cancel the job's open batches and pending keys")
+    p = sub.add_parser(
+        "cancel", parents=[common, polling, job], help="cancel the job's open batches and pending keys"
+    )
     p.add_argument("--no-wait", action="store_true", help="do not wait for the canceled batches to end")
-    p.set_defaults(func=cmd_cancel, poll=None)
+    p.set_defaults(func=cmd_cancel)
     p = sub.add_parser("resume", parents=[common, polling, job], help="continue a job from its store")
     p.set_defaults(func=cmd_resume)
 
@@ -491,7 +497,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] == "emulator":
         from .emulator import main as emulator_main
 
-        return emulator_main(argv[1:])
+        try:
+            return emulator_main(argv[1:])
+        except SystemExit as exc:  # its argparse: --help is 0, a usage error 2
+            return int(exc.code or 0)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
