@@ -78,10 +78,14 @@ _PROSE_ELISION = re.compile(
     r"\b(?:omitted|not (?:shown|listed|included)|truncated|left out|skipped|cut)\b"
     r"|\b(?:omitted|truncated|abbreviated|shortened)\b[^.\n]{0,30}?\b(?:to save|for) (?:space|length)"
     r"|\b(?:showing|shown|listed|including|included) only (?:the )?first \d+"
+    r"|\bfirst \d+ (?:of|out of) (?:the )?\d+\b"
+    r"|\b(?:and|plus) \d+ (?:more|other|others|additional)\b"
     r"|\bpartial (?:list|output|result|extraction)s?\b",
     re.I,
 )
 _TOOL_CALL_KEYS = ("input", "arguments", "parameters")
+#: tags in which a model drafts and reasons before its answer
+_SCRATCH = re.compile(r"<(thinking|scratchpad|reasoning|analysis|draft)\b[^>]*>.*?</\1\s*>", re.S | re.I)
 
 
 # ---- public entry points ------------------------------------------------------------------------
@@ -493,7 +497,7 @@ def _from_tools(
 class _Fit:
     """A candidate's validation result, with the repairs that led to it."""
 
-    __slots__ = ("errors", "excerpt", "ok", "repairs", "value")
+    __slots__ = ("errors", "excerpt", "ok", "region", "repairs", "value")
 
     def __init__(
         self,
@@ -508,6 +512,7 @@ class _Fit:
         self.repairs = repairs
         self.errors = errors
         self.excerpt = excerpt
+        self.region: tuple[int, int] | None = None
 
     @classmethod
     def problem(cls, exc: JSONProblem, excerpt: str | None) -> _Fit:
@@ -592,10 +597,32 @@ class _TextParse:
                 continue
             seen.append(cand.value)
             fit = _fit(self.spec, cand.value, cand.repairs, self.excerpt(cand.start, cand.end))
+            fit.region = (cand.start, cand.end)
             if fit.ok and self.cut and self.may_continue(cand):
                 continue
             (fits if fit.ok else misfits).append(fit)
+        if len(fits) > 1:
+            fits = self.outside_scratch(fits)
         return fits, misfits
+
+    def outside_scratch(self, fits: list[_Fit]) -> list[_Fit]:
+        """Drop values drafted inside `<thinking>`-style tags when the answer has others.
+
+        A model that reasons in the text marks its drafts; a value outside those tags is the
+        answer. If every value is inside them, none is dropped (they then compete as usual).
+        """
+        text = self.ex.text
+        if "<" not in text:
+            return fits
+        scratch = [(m.start(), m.end()) for m in _SCRATCH.finditer(text)]
+        if not scratch:
+            return fits
+        outside = [
+            f
+            for f in fits
+            if f.region is None or not any(lo <= f.region[0] and f.region[1] <= hi for lo, hi in scratch)
+        ]
+        return outside or fits
 
     def may_continue(self, cand: Candidate) -> bool:
         """A number that ends a cut text may be the start of a longer one (`12` of `123`)."""
@@ -640,7 +667,10 @@ def _reshapes(spec: Spec[Any], value: Any) -> list[tuple[Any, tuple[str, ...]]]:
     if isinstance(value, dict):
         if len(value) == 1:
             ((key, sub),) = value.items()
-            if key != spec.wrap:
+            # A whole object under one key is strong evidence; a bare scalar or list is only
+            # ours when the key names it (`{"year": 1999}` is not a `count`).
+            named = _norm(key) in {_norm(spec.name), _norm(spec.wrap or "")}
+            if key != spec.wrap and (isinstance(sub, dict) or named):
                 inner.append((sub, (f"unwrap:{key}",)))
         if value.get("name") == spec.name:
             for key in _TOOL_CALL_KEYS:
@@ -658,6 +688,10 @@ def _reshapes(spec: Spec[Any], value: Any) -> list[tuple[Any, tuple[str, ...]]]:
         else:
             out.append(({wrap: sub}, (*how, f"wrap:{wrap}")))
     return out
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def _decide(
