@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import anthropic
 
+import orjson
+
 from . import _batching as batching
 from ._errors import InputError, SchemaError
 from ._inputs import FORMATS, Format, Row, infer_format, read_rows
@@ -214,8 +216,6 @@ class _TemplateFields(dict[str, str]):
 
     def __init__(self, fields: Mapping[str, Any]) -> None:
         super().__init__()
-        import orjson
-
         for name, value in fields.items():
             if value is None:
                 self[name] = ""

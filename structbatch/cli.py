@@ -34,6 +34,7 @@ from ._errors import InputError, ModeError, SchemaError, StructbatchError
 from ._job import Job, PollPolicy, Summary
 from ._jobfile import JobFile, load_jobfile, load_schema
 from ._modes import Mode, resolve_mode
+from ._outcome import FailureKind
 from ._output import dumps_line, format_failures, outcome_record, write_outputs
 from ._progress import ProgressDisplay, human
 
@@ -109,14 +110,12 @@ def _api(args: argparse.Namespace, ctx: Context) -> Iterator[anthropic.Anthropic
     yield client
 
 
-def _new_job(cfg: JobFile, client: anthropic.Anthropic, args: argparse.Namespace, progress: Any) -> Job[Any]:
-    return cfg.job(client, poll=_poll(args, emulator=getattr(args, "emulator", False)), on_progress=progress)
+def _new_job(cfg: JobFile, client: anthropic.Anthropic, args: argparse.Namespace) -> Job[Any]:
+    return cfg.job(client, poll=_poll(args, emulator=getattr(args, "emulator", False)))
 
 
-def _open_job(
-    cfg: JobFile, client: anthropic.Anthropic | None, args: argparse.Namespace, progress: Any = None
-) -> Job[Any]:
-    return cfg.open_job(client, poll=_poll(args), on_progress=progress)
+def _open_job(cfg: JobFile, client: anthropic.Anthropic | None, args: argparse.Namespace) -> Job[Any]:
+    return cfg.open_job(client, poll=_poll(args))
 
 
 def _finish(ctx: Context, cfg: JobFile, job: Job[Any], *, what: str) -> Summary:
@@ -147,8 +146,6 @@ def _finish(ctx: Context, cfg: JobFile, job: Job[Any], *, what: str) -> Summary:
 
 
 def _failure_kinds() -> list[str]:
-    from ._outcome import FailureKind
-
     return [k.value for k in FailureKind]
 
 
@@ -181,17 +178,13 @@ def cmd_run(ctx: Context) -> int:
     if args.dry_run:
         return _dry_run(ctx, cfg, spec, stats.rows)
     ctx.note(f"{cfg.path}: {stats.rows} keys from {cfg.input.path}; store {cfg.store}")
-    with _api(args, ctx) as client, _display(ctx) as display:
-        job = _new_job(cfg, client, args, display)
-        try:
+    with _api(args, ctx) as client, _new_job(cfg, client, args) as job:
+        ctx.note(f"mode {job.mode.value} for model {job.model}")
+        with _display(ctx) as display:
+            job.on_progress = display
             job.add_many(cfg.items())
-            ctx.note(f"mode {job.mode.value} for model {job.model}")
             job.run()
-        finally:
-            if display is not None:
-                display.close()
         summary = _finish(ctx, cfg, job, what="run")
-        job.close()
     return _exit_for(summary)
 
 
@@ -262,12 +255,10 @@ def cmd_submit(ctx: Context) -> int:
     cfg = load_jobfile(ctx.args.job)
     cfg.spec()
     stats = cfg.check_inputs()
-    with _api(ctx.args, ctx) as client:
-        job = _new_job(cfg, client, ctx.args, None)
+    with _api(ctx.args, ctx) as client, _new_job(cfg, client, ctx.args) as job:
         job.add_many(cfg.items())
         created = job.submit()
         summary = job.summary()
-        job.close()
     ctx.say(f"{stats.rows} keys; {len(created)} batch(es) created: {', '.join(created) or 'none'}")
     ctx.say(f"check with `structbatch status {cfg.path}`; fetch with `structbatch collect {cfg.path}`")
     ctx.emit({"command": "submit", "batches": created, "summary": summary.as_dict()})
@@ -277,12 +268,11 @@ def cmd_submit(ctx: Context) -> int:
 def cmd_status(ctx: Context) -> int:
     cfg = load_jobfile(ctx.args.job)
     client = None if ctx.args.offline else _client()
-    job = _open_job(cfg, client, ctx.args)
-    if client is not None:
-        job.wait(timeout=0)  # one poll of every open batch, recorded in the store
-    summary = job.summary()
-    batches = job.store.batches()
-    job.close()
+    with _open_job(cfg, client, ctx.args) as job:
+        if client is not None:
+            job.wait(timeout=0)  # one poll of every open batch, recorded in the store
+        summary = job.summary()
+        batches = job.store.batches()
     ctx.say(f"job {cfg.path} (store {cfg.store}, model {summary.model})")
     ctx.say(str(summary))
     if batches:
@@ -315,12 +305,11 @@ def cmd_status(ctx: Context) -> int:
 
 def cmd_collect(ctx: Context) -> int:
     cfg = load_jobfile(ctx.args.job)
-    job = _open_job(cfg, _client(), ctx.args)
-    job.wait(timeout=0)
-    n = job.collect()
-    ctx.note(f"{n} results recorded")
-    summary = _finish(ctx, cfg, job, what="collect")
-    job.close()
+    with _open_job(cfg, _client(), ctx.args) as job:
+        job.wait(timeout=0)
+        n = job.collect()
+        ctx.note(f"{n} results recorded")
+        summary = _finish(ctx, cfg, job, what="collect")
     if summary.pending:
         ctx.note(f"{summary.pending} keys wait for resubmission: `structbatch resume {cfg.path}`")
     return _exit_for(summary)
@@ -328,45 +317,41 @@ def cmd_collect(ctx: Context) -> int:
 
 def cmd_resume(ctx: Context) -> int:
     cfg = load_jobfile(ctx.args.job)
-    client = _client()
-    with _display(ctx) as display:
-        job = _open_job(cfg, client, ctx.args, display)
-        try:
+    with _open_job(cfg, _client(), ctx.args) as job:
+        with _display(ctx) as display:
+            job.on_progress = display
             job.run()
-        finally:
-            if display is not None:
-                display.close()
-    summary = _finish(ctx, cfg, job, what="resume")
-    job.close()
+        summary = _finish(ctx, cfg, job, what="resume")
     return _exit_for(summary)
 
 
 def cmd_cancel(ctx: Context) -> int:
     cfg = load_jobfile(ctx.args.job)
-    job = _open_job(cfg, _client(), ctx.args)
-    n = job.cancel(wait=not ctx.args.no_wait)
-    ctx.note(f"{n} batch(es) canceled")
-    _finish(ctx, cfg, job, what="cancel")
-    job.close()
+    with _open_job(cfg, _client(), ctx.args) as job:
+        n = job.cancel(wait=not ctx.args.no_wait)
+        ctx.note(f"{n} batch(es) canceled")
+        _finish(ctx, cfg, job, what="cancel")
     return EXIT_OK
 
 
 def cmd_results(ctx: Context) -> int:
     args = ctx.args
     cfg = load_jobfile(args.job)
-    job = _open_job(cfg, None, args)  # reads the store only: no API call, no key needed
     kinds: list[str] | None = None
     if args.kind:
+        unknown = sorted(set(args.kind) - {"ok", *_failure_kinds()})
+        if unknown:
+            raise UsageError(f"unknown --kind {unknown[0]!r}; one of ok, {', '.join(_failure_kinds())}")
         kinds = list(args.kind)
     elif args.failed:
         kinds = _failure_kinds()
-    outcomes = job.outcomes(kinds=kinds)
-    if args.table:
-        ctx.out.write(format_failures(outcomes, limit=None, include_ok=True) + "\n")
-    else:
-        for outcome in outcomes:
-            ctx.out.write(dumps_line(outcome_record(outcome, job.spec.dump_value)).decode())
-    job.close()
+    with _open_job(cfg, None, args) as job:  # reads the store only: no API call, no key needed
+        outcomes = job.outcomes(kinds=kinds)
+        if args.table:
+            ctx.out.write(format_failures(outcomes, limit=None, include_ok=True) + "\n")
+        else:
+            for outcome in outcomes:
+                ctx.out.write(dumps_line(outcome_record(outcome, job.spec.dump_value)).decode())
     return EXIT_OK
 
 
