@@ -62,6 +62,8 @@ class Candidate:
     end: int
     source: str
     repairs: tuple[str, ...] = ()
+    #: the value serialised by orjson, when the strict path made it (reused for validation)
+    dumped: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,20 +103,27 @@ _ELISION_BYTES = re.compile(rb'"\s*(?:\.{3,}|(?:\xe2\x80\xa6)+|[Ee]tc\.?|\[\.\.\
 
 def loads_json(text: str | bytes) -> Any:
     """Parse strict JSON, refusing what would lie (see `loads_json_repairs`). Raises `JSONProblem`."""
-    return loads_json_repairs(text)[0]
+    return _loads_strict(text)[0]
 
 
 def loads_json_repairs(text: str | bytes) -> tuple[Any, tuple[str, ...]]:
+    """Parse strict JSON; return the value and the repairs (see `_loads_strict`)."""
+    value, repairs, _ = _loads_strict(text)
+    return value, repairs
+
+
+def _loads_strict(text: str | bytes) -> tuple[Any, tuple[str, ...], bytes | None]:
     """Parse strict JSON, refusing what would lie: duplicate keys, elisions, non-finite numbers.
 
     `orjson` alone keeps the last of two duplicate keys and turns integers beyond 64 bits into
-    floats. Both are caught without a Python walk. Duplicates: every `:` of strict JSON is
-    either a key separator or inside a string, and strings re-serialise with the same colons
-    (unless written with `\\u` escapes), so the text and the re-serialised value have the same
-    number of colons exactly when no key was dropped. Big integers: a run of 19 digits. Either
-    sends the text through the tolerant parser, which keeps integers exact, refuses a duplicate
-    key with a different value and names one with the same value (the only repair strict JSON
-    can need). Raises `JSONProblem`.
+    floats. Both are caught without a Python walk, from the value re-serialised by orjson
+    (returned too, for validation). Duplicates: every `:` of strict JSON is a key separator or
+    inside a string, and strings re-serialise with the same colons (unless written with `\\u`
+    escapes), so the colon counts match exactly when no key was dropped. Big integers become
+    floats of at least 9.2e18, which orjson writes with an `e+` exponent. Either sends the text
+    to the tolerant parser, which keeps integers exact, refuses a duplicate key with another
+    value and names one with the same value (the only repair strict JSON can need).
+    Raises `JSONProblem`.
     """
     try:
         value = orjson.loads(text)
@@ -124,26 +133,35 @@ def loads_json_repairs(text: str | bytes) -> tuple[Any, tuple[str, ...]]:
         if isinstance(value, str) and len(value) <= 9 and _ELISION_STRING.fullmatch(value):
             raise JSONProblem(ELISION, f"placeholder {value!r} stands for omitted data")
         if isinstance(value, float) and _has_big_int(text):
-            return parse_lenient(text.decode("utf-8", "replace") if isinstance(text, bytes) else text)
-        return value, ()
-    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+            return (*parse_lenient(_as_str(text)), None)
+        return value, (), None
     dumped = orjson.dumps(value)
-    if b"\\u" in raw or raw.count(b":") != dumped.count(b":") or _has_big_int(raw):
-        return parse_lenient(raw.decode("utf-8", "replace"))
+    if isinstance(text, str):
+        suspicious = "\\u" in text or text.count(":") != dumped.count(b":")
+    else:
+        suspicious = b"\\u" in text or text.count(b":") != dumped.count(b":")
+    if suspicious or (b"e+" in dumped and _has_big_int(text)):
+        return (*parse_lenient(_as_str(text)), None)
     if may_hold_elision(dumped):
         audit(value)
-    return value, ()
+    return value, (), dumped
+
+
+def _as_str(text: str | bytes) -> str:
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else text
 
 
 def loads_document(text: str | bytes) -> Any:
-    """Parse a JSON document (a batch result line) with every integer exact.
+    """Parse a batch result line with every integer of a tool input exact.
 
-    `orjson` turns integers beyond 64 bits into floats, which would then pass for integers
-    of another value; a text holding a 19-digit run goes through the standard library instead.
-    Raises `orjson.JSONDecodeError` (a `ValueError`) for invalid JSON.
+    `orjson` turns integers beyond 64 bits into floats, which would then pass for integers of
+    another value. Only a tool input can hold such numbers (text is a string; token counts are
+    small), so a line with a `tool_use` block and a 19-digit run goes through the standard
+    library instead. Raises a `ValueError` for invalid JSON.
     """
     value = orjson.loads(text)
-    if _has_big_int(text):
+    tool = b"tool_use" in text if isinstance(text, bytes) else "tool_use" in text
+    if tool and _has_big_int(text):
         return json.loads(text)
     return value
 
@@ -509,14 +527,17 @@ class _Lenient:
                 self.i += 1
 
 
-def load_any(text: str) -> tuple[Any, tuple[str, ...]]:
-    """Strict first, tolerant second; raise `JSONProblem` (the tolerant parser's, if both fail)."""
+def load_any(text: str) -> tuple[Any, tuple[str, ...], bytes | None]:
+    """Strict first, tolerant second; raise `JSONProblem` (the tolerant parser's, if both fail).
+
+    Returns the value, its repairs, and its orjson serialisation when the strict path made one.
+    """
     try:
-        return loads_json_repairs(text)
+        return _loads_strict(text)
     except JSONProblem as strict:
         if strict.reason != SYNTAX:
             raise
-    return parse_lenient(text)
+    return (*parse_lenient(text), None)
 
 
 # ---- finding candidates -------------------------------------------------------------------------
@@ -616,12 +637,8 @@ def _add_region(
     is recorded as a rejection only with `record_syntax` (prose in a tag is not a failed JSON).
     """
     chunk = out.text[start:end]
-    repairs: tuple[str, ...] = ()
     try:
-        if strict_only:
-            value, repairs = loads_json_repairs(chunk)
-        else:
-            value, repairs = load_any(chunk)
+        value, repairs, dumped = _loads_strict(chunk) if strict_only else load_any(chunk)
     except JSONProblem as exc:
         if exc.reason == SYNTAX:
             if record_syntax and not strict_only:
@@ -629,7 +646,7 @@ def _add_region(
             return False
         out.rejected.append(Rejected(start, end, exc.reason, exc.message, exc.path))
         return True
-    out.candidates.append(Candidate(value, start, end, source, repairs))
+    out.candidates.append(Candidate(value, start, end, source, repairs, dumped))
     _add_double_encoded(out, value, start, end, source, repairs)
     return True
 

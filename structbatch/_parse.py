@@ -207,9 +207,9 @@ def _fast_line(spec: Spec[Any], line: bytes | str) -> Outcome[Any] | None:
     if validator is None:
         return None
     if isinstance(line, bytes):
-        if b'..."' in line or b"tool_use" not in line:
+        if b"tool_use" not in line or b'..."' in line:
             return None
-    elif '..."' in line or "tool_use" not in line:
+    elif "tool_use" not in line or '..."' in line:
         return None
     try:
         parsed = validator.validate_json(line, strict=True)
@@ -236,7 +236,7 @@ _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Outcome) if f.default
 _FAST_OUTCOME = _SETTERS is not None and set(_SETTERS) <= {*_DEFAULTS, "ok", "usage"}
 
 
-def _success(value: Any, usage: Usage, custom_id: str) -> Outcome[Any]:
+def _success(value: Any, usage: Usage, custom_id: str | None, repairs: tuple[str, ...] = ()) -> Outcome[Any]:
     """`Outcome.success(value, usage=..., custom_id=...)`, built about 3x faster.
 
     A frozen dataclass's `__init__` sets each of its ten fields through `object.__setattr__`;
@@ -245,7 +245,7 @@ def _success(value: Any, usage: Usage, custom_id: str) -> Outcome[Any]:
     """
     setters = _SETTERS
     if setters is None or not _FAST_OUTCOME:
-        return Outcome(ok=True, value=value, usage=usage, custom_id=custom_id)
+        return Outcome(ok=True, value=value, usage=usage, custom_id=custom_id, repairs=repairs)
     out: Outcome[Any] = object.__new__(Outcome)
     for name, default in _DEFAULTS.items():
         setters[name](out, default)
@@ -253,6 +253,7 @@ def _success(value: Any, usage: Usage, custom_id: str) -> Outcome[Any]:
     setters["value"](out, value)
     setters["usage"](out, usage)
     setters["custom_id"](out, custom_id)
+    setters["repairs"](out, repairs)
     return out
 
 
@@ -433,7 +434,7 @@ def _fast_tool(spec: Spec[Any], raw: Any, usage: Usage) -> Outcome[Any] | None:
     return Outcome(ok=True, value=value, usage=usage) if ok else None
 
 
-def _strict(spec: Spec[Any], raw: Any) -> tuple[bool, Any]:
+def _strict(spec: Spec[Any], raw: Any, dumped: bytes | None = None) -> tuple[bool, Any]:
     """`Spec.validate`'s strict step for Pydantic specs, specialised for speed.
 
     Strict Python-mode validation of a parsed dict accepts a subset of what strict JSON mode
@@ -446,12 +447,12 @@ def _strict(spec: Spec[Any], raw: Any) -> tuple[bool, Any]:
         return False, None
     try:
         if model in _JSON_MODE_MODELS:
-            instance = model.model_validate_json(orjson.dumps(raw), strict=True)
+            instance = model.model_validate_json(dumped or orjson.dumps(raw), strict=True)
         else:
             try:
                 instance = model.model_validate(raw, strict=True)
             except pydantic.ValidationError:
-                instance = model.model_validate_json(orjson.dumps(raw), strict=True)
+                instance = model.model_validate_json(dumped or orjson.dumps(raw), strict=True)
                 _JSON_MODE_MODELS.add(model)
     except (TypeError, ValueError):  # ValidationError and orjson errors are ValueErrors
         return False, None
@@ -596,7 +597,7 @@ class _TextParse:
             if any(same_json(cand.value, s) for s in seen):
                 continue
             seen.append(cand.value)
-            fit = _fit(self.spec, cand.value, cand.repairs, self.excerpt(cand.start, cand.end))
+            fit = _fit(self.spec, cand.value, cand.repairs, self.excerpt(cand.start, cand.end), cand.dumped)
             fit.region = (cand.start, cand.end)
             if fit.ok and self.cut and self.may_continue(cand):
                 continue
@@ -638,9 +639,11 @@ class _TextParse:
         return Outcome.fail(kind, message, full, usage=self.usage)
 
 
-def _fit(spec: Spec[Any], value: Any, repairs: tuple[str, ...], excerpt: str | None) -> _Fit:
+def _fit(
+    spec: Spec[Any], value: Any, repairs: tuple[str, ...], excerpt: str | None, dumped: bytes | None = None
+) -> _Fit:
     """Validate `value` as found; when it does not fit, try the lossless reshapes (exactly one)."""
-    ok, strict_value = _strict(spec, value)
+    ok, strict_value = _strict(spec, value, dumped)
     if ok:
         return _Fit(True, strict_value, repairs, (), excerpt)
     first = spec.validate(value)
@@ -703,7 +706,7 @@ def _decide(
         if not any(_same_value(fit.value, d.value) for d in distinct):
             distinct.append(fit)
     if len(distinct) == 1:
-        return Outcome.success(distinct[0].value, usage=usage, repairs=distinct[0].repairs)
+        return _success(distinct[0].value, usage, None, distinct[0].repairs)
     if distinct:
         return Outcome.fail(
             FailureKind.AMBIGUOUS,
