@@ -3,23 +3,27 @@
 The rules, in the order they are applied to one answer:
 
 1. `stop_reason == "refusal"` -> `refusal` (whatever was emitted before the stop is partial).
-2. `tool_use` blocks named `spec.name` are the answer. If the answer was cut (`max_tokens` or
-   `model_context_window_exceeded`) while our tool_use was the last block, its input may be a
-   partial parse -> `truncated`. One distinct valid input -> success; several -> `ambiguous`;
-   none valid -> `invalid`. An `input` given as a JSON string (some proxies) is decoded strictly.
-3. Only tool_use blocks with other names -> `wrong_tool`.
-4. Otherwise the text blocks (joined; thinking blocks skipped) go through `parse_text`:
+2. `tool_use` blocks named exactly `spec.name` are the answer. If the answer was cut
+   (`max_tokens` or `model_context_window_exceeded`) while our tool_use was the last block, its
+   input may be a partial parse -> `truncated`. One distinct valid input -> success; several ->
+   `ambiguous`; none valid -> `invalid`. An `input` given as a JSON string (some proxies) is
+   decoded strictly (recorded as `tool_input_json_string`).
+3. Only tool_use blocks with other names -> `wrong_tool` (server tool blocks are not tool_use).
+4. Otherwise the text blocks, joined as written (thinking blocks skipped), go to `parse_text`:
    - JSON-looking text that opens and never closes at the end (`cut_at`) blocks every candidate:
      `truncated` when the stop reason says the answer was cut, else `invalid` (if other JSON was
      found) or `no_json`. A complete value followed by a cut one is never chosen.
-   - Each candidate is validated with `spec.validate` (strict, then lossless coercion). When the
-     value as found does not fit, lossless reshapes are tried: the value of a single-key wrapper
-     object (`{"recipe": {...}}`), the `input`/`arguments` of a tool-call-shaped object naming our
-     tool, the only element of a one-element list, and for wrapped specs the bare value wrapped
-     under `spec.wrap`. Exactly one reshape must fit; each is recorded (`unwrap:recipe`, ...).
+   - Each candidate is validated (strict, then `spec.validate`'s lossless coercion). When the
+     value as found does not fit, lossless reshapes are tried: the object under a single key
+     (`{"recipe": {...}}`; a scalar or list only under a key naming the spec or its wrap key),
+     the `input`/`arguments` of a tool call naming our tool written out as text, the only element
+     of a one-element list, and for wrapped specs the bare value (`[...]` for `{"items": [...]}`).
+     Exactly one reshape must fit; each is recorded (`unwrap:recipe`, `wrap:items`, ...).
    - Exactly one distinct fitting value -> success (the same value in a fence and a span counts
-     once). Under a cut stop reason, a number that ends the text is not trusted (`12` may be the
-     start of `123`).
+     once) - unless the prose around it says data was left out ("remaining items omitted for
+     brevity") -> `invalid`. Under a cut stop reason, a number that ends the text is not trusted
+     (`12` may be the start of `123`). Values drafted inside `<thinking>`-style tags yield to a
+     value outside them.
    - Several different fitting values -> `ambiguous`.
    - JSON found but nothing fits, or JSON that stands for data we do not have (an elision,
      NaN/Infinity, a duplicate key with different values) -> `invalid`, with the errors of the
