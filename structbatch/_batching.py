@@ -38,9 +38,28 @@ def custom_id_for(key: str, *, salt: int = 0) -> str:
     return f"{readable}-{digest}" if readable else f"k-{digest}"
 
 
+def split_params(params: Mapping[str, Any]) -> tuple[bytes, bytes]:
+    """`(messages JSON, every other param as a JSON object)`: how the store keeps a request.
+
+    Requests of one job share everything but their turns (model, tools, schema, system), so the
+    store keeps that part once per distinct shape and only the turns per request.
+    """
+    rest = {k: v for k, v in params.items() if k != "messages"}
+    return orjson.dumps(params.get("messages", [])), orjson.dumps(rest)
+
+
+def join_params(messages: bytes, rest: bytes) -> bytes:
+    """The exact params bytes sent: `{"messages":...,<rest>}` (turns first, then the rest)."""
+    if rest == b"{}":
+        return b'{"messages":' + messages + b"}"
+    return b'{"messages":' + messages + b"," + rest[1:]
+
+
 def encode_params(params: Mapping[str, Any]) -> bytes:
-    """The params JSON exactly as it will be sent (compact, UTF-8)."""
-    return orjson.dumps(params)
+    """The params JSON exactly as it will be sent (compact, UTF-8, turns first)."""
+    if "messages" not in params:  # not a valid request, but encoded faithfully all the same
+        return orjson.dumps(params)
+    return join_params(*split_params(params))
 
 
 def entry_bytes(custom_id: str, params_json: bytes) -> bytes:

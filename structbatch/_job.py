@@ -20,8 +20,8 @@ we adopt it; that costs time, never a result, because custom_ids are checked).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -416,17 +416,20 @@ class Job(Generic[T]):
             )
         except InputError as exc:
             raise InputError(f"key {key!r}: {exc}") from exc
-        body = batching.encode_params(params)
+        messages_json, rest = batching.split_params(params)
         custom_id = batching.custom_id_for(key)
-        size = batching.entry_size(custom_id, body)
+        turns = params.get("messages") or []
         req = NewRequest(
             key=key,
             custom_id=custom_id,
             mode=self._mode.value,
-            params=body,
-            size=size,
-            shape=_shape_of(params),
+            messages=messages_json,
+            rest=rest,
+            size=0,
+            prefilled=bool(turns) and turns[-1].get("role") == "assistant",
         )
+        size = batching.entry_size(custom_id, req.params)
+        req = dataclasses.replace(req, size=size)
         if self.limits.fits_alone(size):
             return req, None
         failure = {
@@ -486,7 +489,7 @@ class Job(Generic[T]):
                 cid = batching.custom_id_for(r.key, salt=salt)
             local.add(cid)
             if cid != r.custom_id:
-                r = NewRequest(r.key, cid, r.mode, r.params, batching.entry_size(cid, r.params), r.shape)
+                r = dataclasses.replace(r, custom_id=cid, size=batching.entry_size(cid, r.params))
             out.append(r)
         return out
 
@@ -888,13 +891,17 @@ class Job(Generic[T]):
                 message = _message_of(obj)
                 if message is not None and outcome.failure is not None:
                     params = orjson.loads(self.store.params_of(req.seq))
-                    new = batching.encode_params(
-                        reask_params(params, Mode(req.mode), message, outcome.failure)
-                    )
-                    size = batching.entry_size(req.custom_id, new)
+                    new = reask_params(params, Mode(req.mode), message, outcome.failure)
+                    size = batching.entry_size(req.custom_id, batching.encode_params(new))
                     if self.limits.fits_alone(size):
                         return AttemptResult(
-                            req.seq, label, u, PENDING, new_params=new, new_size=size, reask=True
+                            req.seq,
+                            label,
+                            u,
+                            PENDING,
+                            new_messages=orjson.dumps(new["messages"]),
+                            new_size=size,
+                            reask=True,
                         )
         final = self._final(req, outcome, line, u)
         return AttemptResult(req.seq, label, u, DONE, outcome=final)
@@ -1090,14 +1097,3 @@ def _message_of(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
     if isinstance(result, Mapping) and isinstance(result.get("message"), Mapping):
         return result["message"]  # type: ignore[no-any-return]
     return None
-
-
-def _shape_of(params: Mapping[str, Any]) -> str:
-    """What makes two requests alike for validation: every param but the turns' content.
-
-    The last turn's role is kept (a trailing assistant turn is a prefill, which some models reject).
-    """
-    rest = {k: v for k, v in params.items() if k != "messages"}
-    msgs = params.get("messages") or []
-    rest["_last_role"] = msgs[-1].get("role") if msgs else None
-    return hashlib.blake2b(orjson.dumps(rest, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()

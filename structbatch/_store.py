@@ -3,7 +3,9 @@
 One file per job, WAL mode. Each state change is one transaction, and the hot paths (adding keys,
 recording results) write in bulk. The rules that make resumption safe:
 
-- A request's params are stored as the exact bytes sent, so a resubmission is byte-identical.
+- A request's params are stored as the exact bytes sent, so a resubmission is byte-identical:
+  its turns per request, and everything else (model, tools, system...) once per distinct shape,
+  which keeps a million-request store close to the size of the turns alone.
 - Before a batch is created, an *intent* row lists its requests; the batch id is recorded in the
   same transaction that marks those requests in flight. An intent without a batch id after a
   crash means "a create may or may not have happened": the job reconciles it with the API.
@@ -22,24 +24,27 @@ from typing import Any
 
 import orjson
 
+from ._batching import join_params
 from ._errors import StoreError
 
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE shapes (id INTEGER PRIMARY KEY, rest BLOB NOT NULL UNIQUE);
 CREATE TABLE requests (
     seq INTEGER PRIMARY KEY,
     key TEXT NOT NULL UNIQUE,
     custom_id TEXT NOT NULL UNIQUE,
     mode TEXT NOT NULL,
-    params BLOB NOT NULL,
+    messages BLOB NOT NULL,
+    shape INTEGER NOT NULL,
+    prefilled INTEGER NOT NULL DEFAULT 0,
     size INTEGER NOT NULL,
     state TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     reasks INTEGER NOT NULL DEFAULT 0,
     session INTEGER NOT NULL,
-    shape TEXT NOT NULL,
     in_tok INTEGER NOT NULL DEFAULT 0,
     out_tok INTEGER NOT NULL DEFAULT 0,
     cw_tok INTEGER NOT NULL DEFAULT 0,
@@ -123,14 +128,20 @@ class InflightRequest:
 
 @dataclass(frozen=True, slots=True)
 class NewRequest:
-    """A request to add: the user key, its custom_id, mode and exact params bytes."""
+    """A request to add: the user key, its custom_id, mode, and its params split in two
+    (`batching.split_params`): the turns, and the rest shared by requests of the same shape."""
 
     key: str
     custom_id: str
     mode: str
-    params: bytes
+    messages: bytes
+    rest: bytes
     size: int
-    shape: str
+    prefilled: bool = False
+
+    @property
+    def params(self) -> bytes:
+        return join_params(self.messages, self.rest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +161,8 @@ class FinalOutcome:
 class AttemptResult:
     """What one result line did to its request: the attempt's result and the request's next step.
 
-    `next_state` is PENDING (resubmit or re-ask, with `new_params`) or DONE (with `outcome`).
+    `next_state` is PENDING (resubmit, or re-ask with `new_messages`: the extended turns) or DONE
+    (with `outcome`).
     """
 
     seq: int
@@ -158,7 +170,7 @@ class AttemptResult:
     usage: tuple[int, int, int, int]
     next_state: str
     outcome: FinalOutcome | None = None
-    new_params: bytes | None = None
+    new_messages: bytes | None = None
     new_size: int | None = None
     reask: bool = False
 
@@ -171,8 +183,13 @@ class Store:
         exists = self.path.exists() and self.path.stat().st_size > 0
         if not exists and not create:
             raise StoreError(f"{self.path}: no such job store")
+        self._shape_ids: dict[bytes, int] = {}
+        self._shape_rest: dict[int, bytes] = {}
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            # 16 KiB pages: rows of a few KB (turns, result values) waste far less space than on
+            # 4 KiB pages. Only takes effect on a new file.
+            self._db.execute("PRAGMA page_size=16384")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=OFF")
@@ -231,11 +248,28 @@ class Store:
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            for key, params, session in self._db.execute(
-                f"SELECT key, params, session FROM requests WHERE key IN ({marks})", chunk
+            for key, messages, shape, session in self._db.execute(
+                f"SELECT key, messages, shape, session FROM requests WHERE key IN ({marks})", chunk
             ):
-                out[key] = (bytes(params), int(session))
+                out[key] = (join_params(bytes(messages), self._rest(int(shape))), int(session))
         return out
+
+    def _shape_id(self, rest: bytes) -> int:
+        """The id of a shape (inside the caller's transaction), creating it on first use."""
+        found = self._shape_ids.get(rest)
+        if found is None:
+            self._db.execute("INSERT OR IGNORE INTO shapes (rest) VALUES (?)", (rest,))
+            row = self._db.execute("SELECT id FROM shapes WHERE rest=?", (rest,)).fetchone()
+            found = self._shape_ids[rest] = int(row[0])
+            self._shape_rest[found] = rest
+        return found
+
+    def _rest(self, shape: int) -> bytes:
+        rest = self._shape_rest.get(shape)
+        if rest is None:
+            row = self._db.execute("SELECT rest FROM shapes WHERE id=?", (shape,)).fetchone()
+            rest = self._shape_rest[shape] = bytes(row[0])
+        return rest
 
     def custom_ids_taken(self, ids: Sequence[str]) -> set[str]:
         taken: set[str] = set()
@@ -253,9 +287,21 @@ class Store:
     def add_requests(self, rows: Sequence[NewRequest], session: int) -> None:
         with self.transaction():
             self._db.executemany(
-                "INSERT INTO requests (key, custom_id, mode, params, size, state, session, shape) "
-                "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
-                [(r.key, r.custom_id, r.mode, r.params, r.size, session, r.shape) for r in rows],
+                "INSERT INTO requests (key, custom_id, mode, messages, shape, prefilled, size, state, session) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                [
+                    (
+                        r.key,
+                        r.custom_id,
+                        r.mode,
+                        r.messages,
+                        self._shape_id(r.rest),
+                        r.prefilled,
+                        r.size,
+                        session,
+                    )
+                    for r in rows
+                ],
             )
 
     def add_failed_requests(self, rows: Sequence[tuple[NewRequest, FinalOutcome]], session: int) -> None:
@@ -263,9 +309,17 @@ class Store:
         with self.transaction():
             for req, outcome in rows:
                 cur = self._db.execute(
-                    "INSERT INTO requests (key, custom_id, mode, params, size, state, session, shape) "
-                    "VALUES (?, ?, ?, ?, ?, 'done', ?, ?)",
-                    (req.key, req.custom_id, req.mode, req.params, req.size, session, req.shape),
+                    "INSERT INTO requests (key, custom_id, mode, messages, shape, size, state, session) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 'done', ?)",
+                    (
+                        req.key,
+                        req.custom_id,
+                        req.mode,
+                        req.messages,
+                        self._shape_id(req.rest),
+                        req.size,
+                        session,
+                    ),
                 )
                 self._insert_outcome(
                     FinalOutcome(
@@ -289,11 +343,16 @@ class Store:
             yield from ((int(s), int(n)) for s, n in rows)
 
     def pending_shapes(self) -> list[tuple[str, int]]:
-        """`(shape, first seq)` for each distinct request shape among pending requests."""
+        """`(shape, first seq)` for each distinct request shape among pending requests.
+
+        A shape is the shared params plus whether the turns end with an assistant turn (a prefill,
+        which some models reject): what decides whether the API accepts a request.
+        """
         return [
-            (str(sh), int(seq))
-            for sh, seq in self._db.execute(
-                "SELECT shape, MIN(seq) FROM requests WHERE state='pending' GROUP BY shape ORDER BY 2"
+            (f"{sh}:{pre}", int(seq))
+            for sh, pre, seq in self._db.execute(
+                "SELECT shape, prefilled, MIN(seq) FROM requests WHERE state='pending' "
+                "GROUP BY shape, prefilled ORDER BY 3"
             )
         ]
 
@@ -307,9 +366,9 @@ class Store:
             chunk = seqs[i : i + 500]
             marks = ",".join("?" * len(chunk))
             found = {
-                int(s): (str(c), bytes(p))
-                for s, c, p in self._db.execute(
-                    f"SELECT seq, custom_id, params FROM requests WHERE seq IN ({marks})", chunk
+                int(s): (str(c), join_params(bytes(m), self._rest(int(sh))))
+                for s, c, m, sh in self._db.execute(
+                    f"SELECT seq, custom_id, messages, shape FROM requests WHERE seq IN ({marks})", chunk
                 )
             }
             for s in chunk:
@@ -424,8 +483,9 @@ class Store:
         return out
 
     def params_of(self, seq: int) -> bytes:
-        row = self._db.execute("SELECT params FROM requests WHERE seq=?", (seq,)).fetchone()
-        return bytes(row[0])
+        """The exact params bytes of a request's latest attempt."""
+        row = self._db.execute("SELECT messages, shape FROM requests WHERE seq=?", (seq,)).fetchone()
+        return join_params(bytes(row[0]), self._rest(int(row[1])))
 
     def record_results(
         self, local_id: int, results: Sequence[AttemptResult], strays: Sequence[tuple[str | None, bytes]] = ()
@@ -448,11 +508,11 @@ class Store:
                     )
                     assert res.outcome is not None
                     self._insert_outcome(res.outcome)
-                elif res.new_params is not None:
+                elif res.new_messages is not None:
                     self._db.execute(
-                        "UPDATE requests SET state='pending', params=?, size=?, reasks=reasks+?, in_tok=in_tok+?, "
+                        "UPDATE requests SET state='pending', messages=?, size=?, reasks=reasks+?, in_tok=in_tok+?, "
                         "out_tok=out_tok+?, cw_tok=cw_tok+?, cr_tok=cr_tok+? WHERE seq=?",
-                        (res.new_params, res.new_size, int(res.reask), *u, res.seq),
+                        (res.new_messages, res.new_size, int(res.reask), *u, res.seq),
                     )
                 else:
                     self._db.execute(

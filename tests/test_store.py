@@ -17,7 +17,7 @@ from structbatch.emulator import Emulator
 
 
 def _req(i: int) -> NewRequest:
-    return NewRequest(f"key{i}", f"cid{i}", "tool", b'{"p":%d}' % i, 20, "shape")
+    return NewRequest(f"key{i}", f"cid{i}", "tool", b'[{"p":%d}]' % i, b'{"model":"m"}', 20)
 
 
 def test_new_store_is_wal_and_versioned(tmp_path: Path) -> None:
@@ -66,14 +66,14 @@ def test_record_results_is_idempotent_per_batch_and_request(tmp_path: Path) -> N
     results = [
         AttemptResult(1, "succeeded", (10, 5, 0, 0), DONE, outcome=ok),
         AttemptResult(2, "errored:api_error", (0, 0, 0, 0), PENDING),
-        AttemptResult(3, "succeeded", (7, 1, 2, 3), PENDING, new_params=b'{"re":1}', new_size=9, reask=True),
+        AttemptResult(3, "succeeded", (7, 1, 2, 3), PENDING, new_messages=b'[{"re":1}]', new_size=9, reask=True),
     ]
     store.record_results(local, results, [("stray", b"line")])
     store.record_results(local, results, [("stray", b"line")])  # the same download read again
     assert store.count_requests() == {"done": 1, "pending": 2}
     assert store.token_totals() == (17, 6, 2, 3)
     assert len(store.stray_rows()) == 1
-    assert store.params_of(3) == b'{"re":1}'
+    assert store.params_of(3) == b'{"messages":[{"re":1}],"model":"m"}'
     assert store.inflight_of(local)["cid2"].reasks == 1
     assert store.attempt_count() == 3
     store.close()
