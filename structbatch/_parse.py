@@ -78,8 +78,10 @@ _REFUSAL = re.compile(
 #: validates is still not the whole answer
 _PROSE_ELISION = re.compile(
     r"for (?:the sake of )?brevity"
-    r"|\b(?:rest|remaining|others?|more|additional|further)\b[^.\n]{0,60}?"
-    r"\b(?:omitted|not (?:shown|listed|included)|truncated|left out|skipped|cut)\b"
+    r"|\b(?:the )?(?:rest|remaining)\b[^.\n]{0,60}?"
+    r"\b(?:omitted|not shown|not listed|truncated|left out|skipped|follow the same|(?:are )?similar)\b"
+    r"|\b(?:more|additional|other) (?:items|entries|rows|records|ingredients|steps|tags|lines|results)"
+    r" (?:were |are |have been )?(?:omitted|not shown|truncated|left out|skipped)\b"
     r"|\b(?:omitted|truncated|abbreviated|shortened)\b[^.\n]{0,30}?\b(?:to save|for) (?:space|length)"
     r"|\b(?:showing|shown|listed|including|included) only (?:the )?first \d+"
     r"|\bfirst \d+ (?:of|out of) (?:the )?\d+\b"
