@@ -268,6 +268,9 @@ class Job(Generic[T]):
                     "max_attempts",
                     "max_reasks",
                     "wrap",
+                    "limits",
+                    "max_queued_requests",
+                    "preflight",
                 )
             }
         finally:
@@ -294,6 +297,12 @@ class Job(Generic[T]):
             "max_reasks": int(meta["max_reasks"] or 1),
             **orjson.loads(meta["params"] or "{}"),
         }
+        if meta["limits"]:
+            kwargs["limits"] = batching.Limits(**orjson.loads(meta["limits"]))
+        if meta["max_queued_requests"]:
+            kwargs["max_queued_requests"] = int(meta["max_queued_requests"])
+        if meta["preflight"]:
+            kwargs["preflight"] = meta["preflight"] == "1"
         kwargs.update(options)
         return cls(spec, store=path, client=client, **kwargs)
 
@@ -307,6 +316,11 @@ class Job(Generic[T]):
                     "wrap": self.spec.wrap or "",
                     "created_at": str(time.time()),
                     **self._settings.to_meta(),
+                    "limits": orjson.dumps(
+                        {"max_requests": self.limits.max_requests, "max_bytes": self.limits.max_bytes}
+                    ).decode(),
+                    "max_queued_requests": str(self.max_queued_requests),
+                    "preflight": "1" if self.preflight_enabled else "0",
                 }
             )
             return

@@ -581,3 +581,24 @@ def test_progress_callback(tmp_path: Path) -> None:
         job.run()
     assert seen[-1].phase == "done" and seen[-1].ok == 3 and seen[-1].total == 3
     assert {p.phase for p in seen} >= {"submit", "wait", "collect", "done"}
+
+
+def test_open_restores_limits_queue_cap_and_preflight(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    job = sb.Job(
+        Person,
+        model="claude-haiku-4-5",
+        store=path,
+        limits=sb.Limits(max_requests=7, max_bytes=10_000),
+        max_queued_requests=50,
+        preflight=False,
+    )
+    job.close()
+    again = sb.Job.open(path)
+    assert (again.limits.max_requests, again.limits.max_bytes) == (7, 10_000)
+    assert again.max_queued_requests == 50
+    assert again.preflight_enabled is False
+    again.close()
+    override = sb.Job.open(path, preflight=True)
+    assert override.preflight_enabled is True
+    override.close()
