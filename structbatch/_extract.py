@@ -102,14 +102,8 @@ _ELISION_BYTES = re.compile(rb'"\s*(?:\.{3,}|(?:\xe2\x80\xa6)+|[Ee]tc\.?|\[\.\.\
 
 
 def loads_json(text: str | bytes) -> Any:
-    """Parse strict JSON, refusing what would lie (see `loads_json_repairs`). Raises `JSONProblem`."""
+    """Parse strict JSON, refusing what would lie (see `_loads_strict`). Raises `JSONProblem`."""
     return _loads_strict(text)[0]
-
-
-def loads_json_repairs(text: str | bytes) -> tuple[Any, tuple[str, ...]]:
-    """Parse strict JSON; return the value and the repairs (see `_loads_strict`)."""
-    value, repairs, _ = _loads_strict(text)
-    return value, repairs
 
 
 def _loads_strict(text: str | bytes) -> tuple[Any, tuple[str, ...], bytes | None]:
@@ -196,18 +190,17 @@ def check_elision(value: Any) -> None:
         audit(value)
 
 
-def audit(value: Any) -> int:
-    """Count the object keys in `value`; raise `JSONProblem` on an elision or a non-finite float.
+def audit(value: Any) -> None:
+    """Raise `JSONProblem` if a parsed value holds an elision placeholder or a non-finite float.
 
-    The walk keeps no paths (it runs on every strict parse); a problem's path is found afterwards.
+    A walk without paths (callers run it only after a cheap pre-check hit); the path of a
+    problem is found afterwards.
     """
-    keys = 0
     stack: list[Any] = [value]
     pop, push = stack.pop, stack.extend
     while stack:
         node = pop()
         if isinstance(node, dict):
-            keys += len(node)
             push(node.values())
         elif isinstance(node, list):
             push(node)
@@ -217,7 +210,6 @@ def audit(value: Any) -> int:
                 raise JSONProblem(ELISION, f"placeholder {node!r} stands for omitted data", path=path)
         elif isinstance(node, float) and not math.isfinite(node):
             raise JSONProblem(NON_FINITE, "a number is not finite", path=_path_of(value, node))
-    return keys
 
 
 def _path_of(root: Any, target: Any, path: str = "$") -> str:
