@@ -145,16 +145,16 @@ def _as_str(text: str | bytes) -> str:
     return text.decode("utf-8", "replace") if isinstance(text, bytes) else text
 
 
-def loads_document(text: str | bytes) -> Any:
+def loads_document(text: str | bytes, tool: bool = True) -> Any:
     """Parse a batch result line with every integer of a tool input exact.
 
     `orjson` turns integers beyond 64 bits into floats, which would then pass for integers of
     another value. Only a tool input can hold such numbers (text is a string; token counts are
     small), so a line with a `tool_use` block and a 19-digit run goes through the standard
-    library instead. Raises a `ValueError` for invalid JSON.
+    library instead. `tool` is False when the caller knows the line has no tool_use block.
+    Raises a `ValueError` for invalid JSON.
     """
     value = orjson.loads(text)
-    tool = b"tool_use" in text if isinstance(text, bytes) else "tool_use" in text
     if tool and _has_big_int(text):
         return json.loads(text)
     return value
@@ -241,6 +241,8 @@ _WS = frozenset(" \t\r\n\u00a0\ufeff\u2028\u2029")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _IDENT_CHAR = re.compile(r"[A-Za-z0-9_$.]")
+#: words that may start a bare scalar answer (NaN and friends only to be refused by name)
+_LITERAL_START = re.compile(r"(?:true|false|null|True|False|None|NaN|Infinity)\b")
 _ELISION_COMMENT = re.compile(
     r"\.\.|…|\betc\b|omit|truncat|remaining|\brest\b|and so on|similar|same (?:as|pattern|format|structure)"
     r"|abbreviat|brevity|\bmore\b|continue|\band \d+ other",
@@ -688,9 +690,9 @@ def _add_scalars(out: Extraction, exclude: tuple[int, int] | None) -> None:
 
 
 def _scalar_start(text: str, at: int) -> bool:
-    """Could a bare JSON scalar start at `at` (a quote, a digit, a minus, a word)?"""
+    """Could a bare JSON scalar start at `at` (a quote, a digit, a minus, a literal)?"""
     c = text[at]
-    return c in "\"'“”-" or c.isdigit() or _IDENT.match(text, at) is not None
+    return c in "\"'“”-" or c.isdigit() or _LITERAL_START.match(text, at) is not None
 
 
 def _scan(out: Extraction, lo: int, hi: int, descent: int) -> None:

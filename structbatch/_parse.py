@@ -89,6 +89,31 @@ _PROSE_ELISION = re.compile(
     r"|\bpartial (?:list|output|result|extraction)s?\b",
     re.I,
 )
+#: every `_PROSE_ELISION` match contains one of these (lowercased): a cheap pre-check, as the
+#: regex itself costs more than the rest of a text parse
+_PROSE_ELISION_WORDS = (
+    "brevity",
+    "rest",
+    "remain",
+    "omit",
+    "truncat",
+    "abbreviat",
+    "shorten",
+    "first",
+    "more",
+    "other",
+    "additional",
+    "partial",
+)
+
+
+def _prose_elision(prose: str) -> re.Match[str] | None:
+    low = prose.lower()
+    if any(w in low for w in _PROSE_ELISION_WORDS):
+        return _PROSE_ELISION.search(prose)
+    return None
+
+
 _TOOL_CALL_KEYS = ("input", "arguments", "parameters")
 #: tags in which a model drafts and reasons before its answer
 _SCRATCH = re.compile(r"<(thinking|scratchpad|reasoning|analysis|draft)\b[^>]*>.*?</\1\s*>", re.S | re.I)
@@ -204,7 +229,8 @@ def _model(model_name: str, /, **fields: Any) -> Any:
 
 
 def _fast_line(spec: Spec[Any], line: bytes | str) -> Outcome[Any] | None:
-    """One clean tool_use line -> its Outcome, or None to take the general path.
+    """One clean tool_use line -> its Outcome, or None to take the general path (the caller
+    checked that the line mentions `tool_use`).
 
     A line holding `..."` (an elision placeholder such as `"..."` may be in it) always takes the
     general path, which checks every string of the input.
@@ -212,10 +238,7 @@ def _fast_line(spec: Spec[Any], line: bytes | str) -> Outcome[Any] | None:
     validator = _envelope(spec)
     if validator is None:
         return None
-    if isinstance(line, bytes):
-        if b"tool_use" not in line or b'..."' in line:
-            return None
-    elif "tool_use" not in line or '..."' in line:
+    if (b'..."' if isinstance(line, bytes) else '..."') in line:  # type: ignore[operator]
         return None
     try:
         parsed = validator.validate_json(line, strict=True)
@@ -270,15 +293,16 @@ def _parse_result_line(
     spec: Spec[Any], line: bytes | str | Mapping[str, Any], prefill: str | None
 ) -> Outcome[Any]:
     obj: Any = line
-    if isinstance(line, (bytes, str)):
-        fast = _fast_line(spec, line)
-        if fast is not None:
-            return fast
     if isinstance(line, (bytearray, memoryview)):
         line = bytes(line)
     if isinstance(line, (bytes, str)):
+        tool = (b"tool_use" if isinstance(line, bytes) else "tool_use") in line  # type: ignore[operator]
+        if tool:
+            fast = _fast_line(spec, line)
+            if fast is not None:
+                return fast
         try:
-            obj = loads_document(line)
+            obj = loads_document(line, tool)
         except ValueError as exc:
             return _malformed(f"not a JSON line: {exc}", line)
     if not isinstance(obj, (dict, Mapping)):
@@ -544,7 +568,7 @@ class _TextParse:
             return self.cut_off()
         fits, misfits = self.validate_all()
         if fits:
-            said = _PROSE_ELISION.search(self.prose())
+            said = _prose_elision(self.prose())
             if said:
                 return self.fail(
                     FailureKind.INVALID,
