@@ -222,6 +222,17 @@ def _envelope(spec: Spec[Any]) -> Any:
     return validator
 
 
+def _line_may_hold_elision(line: bytes | str) -> bool:
+    """Could a string in this line be an elision placeholder (`"..."`, `"…"`, `"etc."`)?
+
+    The same placeholders `may_hold_elision` looks for, tested on the raw line (every one holds
+    `...`, `…` or `etc`), so the fast path refuses exactly what the general path refuses.
+    """
+    if isinstance(line, str):
+        return "..." in line or "…" in line or "etc" in line or "Etc" in line
+    return b"..." in line or b"\xe2\x80\xa6" in line or b"etc" in line or b"Etc" in line
+
+
 def _model(model_name: str, /, **fields: Any) -> Any:
     """A throwaway Pydantic model; a bare type is a required field, a tuple is (type, default)."""
     definitions: dict[str, Any] = {k: v if isinstance(v, tuple) else (v, ...) for k, v in fields.items()}
@@ -232,13 +243,13 @@ def _fast_line(spec: Spec[Any], line: bytes | str) -> Outcome[Any] | None:
     """One clean tool_use line -> its Outcome, or None to take the general path (the caller
     checked that the line mentions `tool_use`).
 
-    A line holding `..."` (an elision placeholder such as `"..."` may be in it) always takes the
-    general path, which checks every string of the input.
+    A line that may hold an elision placeholder takes the general path, which checks every
+    string of the input.
     """
     validator = _envelope(spec)
     if validator is None:
         return None
-    if (b'..."' if isinstance(line, bytes) else '..."') in line:  # type: ignore[operator]
+    if _line_may_hold_elision(line):
         return None
     try:
         parsed = validator.validate_json(line, strict=True)
@@ -662,7 +673,7 @@ class _TextParse:
         return number and not self.ex.text[cand.end :].strip()
 
     def excerpt(self, start: int, end: int) -> str:
-        return _excerpt(self.ex.text[start:end])
+        return _excerpt(self.ex.text[start : min(end, start + 2 * EXCERPT_CHARS)])
 
     def fail(self, kind: FailureKind, message: str, details: Mapping[str, Any] | None = None) -> Outcome[Any]:
         full = {"stop_reason": self.stop, "excerpt": _excerpt(self.ex.text), **(details or {})}
@@ -789,7 +800,7 @@ def _excerpt(obj: Any) -> str:
     if isinstance(obj, (bytes, bytearray, memoryview)):
         text = bytes(obj[: EXCERPT_CHARS * 4]).decode("utf-8", "replace")
     elif isinstance(obj, str):
-        text = obj
+        text = obj.lstrip()[: EXCERPT_CHARS * 2]
     else:
         try:
             text = orjson.dumps(obj, default=str).decode()

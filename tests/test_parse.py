@@ -480,3 +480,11 @@ def test_property_any_tool_input_gives_one_outcome(raw: Any, stop: str | None) -
     assert isinstance(out, sb.Outcome) and out.ok == (out.failure is None)
     out = parse_text(RECIPE, repr(raw), stop_reason=stop)
     assert isinstance(out, sb.Outcome)
+
+
+@pytest.mark.parametrize("placeholder", ["...", "…", "etc.", "[...]", "Etc"])
+def test_fast_and_general_paths_refuse_the_same_placeholders(placeholder: str) -> None:
+    value = {**GOOD, "steps": ["mix", placeholder]}
+    from_line = parse_result_line(RECIPE, line(succeeded(message(tool(value), stop="tool_use"))))
+    from_message = parse_message(RECIPE, message(tool(value), stop="tool_use"))
+    assert from_line.kind is from_message.kind is FailureKind.INVALID
