@@ -241,6 +241,8 @@ _WS = frozenset(" \t\r\n\u00a0\ufeff\u2028\u2029")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _IDENT_CHAR = re.compile(r"[A-Za-z0-9_$.]")
+#: `etc` (or `etc.`) where an object member should be: `{"a": 1, etc}` (not a key: no colon)
+_ETC_MEMBER = re.compile(r"etc\b\.?\s*(?=[,}]|$)", re.I)
 #: words that may start a bare scalar answer (NaN and friends only to be refused by name)
 _LITERAL_START = re.compile(r"(?:true|false|null|True|False|None|NaN|Infinity)\b")
 _ELISION_COMMENT = re.compile(
@@ -477,7 +479,7 @@ class _Lenient:
                     self.repairs.add("trailing_comma")
                 self.i += 1
                 return out
-            if self.elision_ahead():
+            if self.elision_ahead() or _ETC_MEMBER.match(self.s, self.i):
                 raise self.fail("elision marker stands for omitted members", path, ELISION)
             if out and not after_comma:
                 raise self.fail("expected ',' or '}' between members", path)
@@ -541,7 +543,7 @@ _FENCE = re.compile(
     re.S | re.M,
 )
 _TAG = re.compile(r"<(?P<t>[A-Za-z][\w.:-]{0,40})(?:\s[^<>]{0,200})?>(?P<body>.*?)</(?P=t)\s*>", re.S)
-_STRUCT = re.compile(r'[{}\[\]"\\]')
+_STRUCT = re.compile(r"""[{}\[\]"'\\/]""")
 _JSONISH_OBJECT = re.compile(r"""\s*(?:["'“”}]|/[/*]|[A-Za-z_$][A-Za-z0-9_$]*\s*:|\Z)""")
 _JSONISH_ARRAY = re.compile(
     r"""\s*(?:["'“”{\[\]\-0-9]|\.\.\.|…|/[/*]|(?:true|false|null|True|False|None)\b|\Z)"""
@@ -698,8 +700,8 @@ def _scalar_start(text: str, at: int) -> bool:
 def _scan(out: Extraction, lo: int, hi: int, descent: int) -> None:
     """Find outermost balanced `{…}`/`[…]` spans in `text[lo:hi]` and parse each one.
 
-    The scanner is string-aware inside brackets (braces in strings do not count; escapes are
-    honoured) and ignores quotes in prose. A span that fails to parse and does not look like JSON
+    The scanner is string-aware inside brackets (braces in double- or single-quoted strings and
+    in comments do not count; escapes are honoured) and ignores quotes in prose. A span that fails to parse and does not look like JSON
     (`[see below: {...}]`) is searched inside; one that looks like JSON is reported as rejected,
     never mined for inner objects (those would be fragments of a broken whole).
     """
@@ -724,7 +726,7 @@ def _spans(out: Extraction, lo: int, hi: int) -> Iterator[tuple[int, int]]:
     while pos < hi and restarts <= _MAX_RESTARTS:
         stack: list[str] = []
         start = -1
-        in_string = False
+        quote = ""  # the quote of the string being read, inside brackets
         skip = -1
         restart_at = -1
         for m in _STRUCT.finditer(text, pos, hi):
@@ -732,19 +734,21 @@ def _spans(out: Extraction, lo: int, hi: int) -> Iterator[tuple[int, int]]:
             if p < skip:
                 continue
             c = text[p]
-            if in_string:
+            if quote:
                 if c == "\\":
                     skip = p + 2
-                elif c == '"':
-                    in_string = False
+                elif c == quote:
+                    quote = ""
                 continue
             if not stack:
                 if c in "{[":
                     stack.append(c)
                     start = p
                 continue
-            if c == '"':
-                in_string = True
+            if c in "\"'":
+                quote = c
+            elif c == "/":
+                skip = _comment_end(text, p, hi)
             elif c in "{[":
                 stack.append(c)
             elif c in "}]":
@@ -769,6 +773,17 @@ def _spans(out: Extraction, lo: int, hi: int) -> Iterator[tuple[int, int]]:
             restart_at = start + 1
         restarts += 1
         pos = restart_at
+
+
+def _comment_end(text: str, p: int, hi: int) -> int:
+    """Where a `//` or `/* */` comment starting at `p` ends (`p` itself if it is not one)."""
+    if text.startswith("//", p):
+        end = text.find("\n", p, hi)
+        return hi if end < 0 else end
+    if text.startswith("/*", p):
+        end = text.find("*/", p + 2, hi)
+        return hi if end < 0 else end + 2
+    return p
 
 
 def _looks_like_json(text: str, start: int) -> bool:

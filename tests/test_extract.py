@@ -229,3 +229,25 @@ def test_mismatched_brackets_in_json_are_not_mined_for_fragments() -> None:
 )
 def test_pathological_text_never_raises(text: str) -> None:
     extract(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("{'name': 'x}'}", {"name": "x}"}),
+        ("Here it is: {'name': 'a {b'}", {"name": "a {b"}),
+        ('{name: "x", // Ada\'s note\n}', {"name": "x"}),
+        ('{"name": "x", /* the } brace */}', {"name": "x"}),
+        ('[Ada\'s list] {"name": "y"}', {"name": "y"}),
+    ],
+)
+def test_scanner_skips_single_quoted_strings_and_comments(text: str, value: Any) -> None:
+    assert values(text) == [value]
+
+
+@pytest.mark.parametrize("text", ['{"name": "x", etc}', '{"name": "x", etc.}', '{"name": "x", ETC }'])
+def test_etc_in_place_of_members_is_an_elision(text: str) -> None:
+    with pytest.raises(JSONProblem) as info:
+        parse_lenient(text)
+    assert info.value.reason == ELISION
+    assert parse_lenient("{etc: 1}") == ({"etc": 1}, ("unquoted_key",))
