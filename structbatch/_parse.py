@@ -223,14 +223,24 @@ def _envelope(spec: Spec[Any]) -> Any:
 
 
 def _line_may_hold_elision(line: bytes | str) -> bool:
-    """Could a string in this line be an elision placeholder (`"..."`, `"…"`, `"etc."`)?
+    """Could a string in this line's tool input be an elision placeholder (`"..."`, `"…"`, `"etc."`)?
 
-    The same placeholders `may_hold_elision` looks for, tested on the raw line (every one holds
-    `...`, `…` or `etc`), so the fast path refuses exactly what the general path refuses.
+    Every placeholder `may_hold_elision` looks for holds `...`, `…` or `tc` (`etc`, `Etc`), so
+    the fast path refuses exactly what the general path refuses. Only the input's part of the
+    line is scanned (the API writes `content` before `stop_reason`; `"batch"` in the usage would
+    match `tc`); if the layout differs, the whole line is. A `0xE2` byte (the first of `…`,
+    found by memchr) may start another character too: then the line takes the general path.
     """
-    if isinstance(line, str):
-        return "..." in line or "…" in line or "etc" in line or "Etc" in line
-    return b"..." in line or b"\xe2\x80\xa6" in line or b"etc" in line or b"Etc" in line
+    data = line.encode() if isinstance(line, str) else line
+    start = data.find(b'"input"')
+    end = data.rfind(b'"stop_reason"')
+    if start < 0 or end <= start:
+        start, end = 0, len(data)
+    return (
+        data.find(b"\xe2", start, end) >= 0
+        or data.find(b"...", start, end) >= 0
+        or data.find(b"tc", start, end) >= 0
+    )
 
 
 def _model(model_name: str, /, **fields: Any) -> Any:
@@ -259,7 +269,18 @@ def _fast_line(spec: Spec[Any], line: bytes | str) -> Outcome[Any] | None:
     value = message.content[0].input
     if spec.wrap:
         value = getattr(value, spec.wrap)
-    return _success(value, _usage(message.usage), parsed.custom_id)
+    raw = message.usage
+    if raw is None:
+        usage = Usage()
+    else:
+        key = (
+            raw.input_tokens,
+            raw.output_tokens,
+            raw.cache_creation_input_tokens,
+            raw.cache_read_input_tokens,
+        )
+        usage = _USAGE_CACHE.get(key) or _usage(raw)
+    return _success(value, usage, parsed.custom_id)
 
 
 def _outcome_setters() -> dict[str, Any] | None:
