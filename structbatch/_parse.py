@@ -240,6 +240,7 @@ def _line_may_hold_elision(line: bytes | str) -> bool:
         data.find(b"\xe2", start, end) >= 0
         or data.find(b"...", start, end) >= 0
         or data.find(b"tc", start, end) >= 0
+        or data.find(b"\\u2026", start, end) >= 0  # `…` written as a JSON escape
     )
 
 

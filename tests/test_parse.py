@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import string
 from enum import StrEnum
 from typing import Any
@@ -402,8 +403,14 @@ def test_property_tool_use_roundtrip(value: dict[str, Any]) -> None:
     assert parse_result_line(ORDER, line(succeeded(message(tool(value, name=ORDER.name))))).value == value
 
 
+# a title that is itself an elision placeholder ("…", "etc.") is refused on purpose
+_NOT_PLACEHOLDER = st.text(max_size=30).filter(
+    lambda t: re.fullmatch(r"\s*(?:\.{3,}|…+|[Ee]tc\.?|\[\.\.\.\]|\.\.\.etc\.?)\s*", t) is None
+)
+
+
 @PROPS
-@given(st.builds(Recipe.model_validate, st.just(GOOD)), st.integers(1, 50), st.text(max_size=30))
+@given(st.builds(Recipe.model_validate, st.just(GOOD)), st.integers(1, 50), _NOT_PLACEHOLDER)
 def test_property_pydantic_tool_use_roundtrip(recipe: Recipe, servings: int, title: str) -> None:
     value = recipe.model_copy(update={"servings": servings, "title": title})
     raw = value.model_dump(mode="json")
@@ -488,3 +495,32 @@ def test_fast_and_general_paths_refuse_the_same_placeholders(placeholder: str) -
     from_line = parse_result_line(RECIPE, line(succeeded(message(tool(value), stop="tool_use"))))
     from_message = parse_message(RECIPE, message(tool(value), stop="tool_use"))
     assert from_line.kind is from_message.kind is FailureKind.INVALID
+
+
+@pytest.mark.parametrize("placeholder", ["…", "...", "etc."])
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+def test_fast_path_refuses_placeholders_in_tool_input_however_encoded(
+    placeholder: str, ensure_ascii: bool
+) -> None:
+    """A clean tool_use line whose input holds a placeholder is refused like the general path does,
+    also when `…` arrives as the JSON escape `\\u2026` and when the usage tier is "batch"."""
+
+    class Title(BaseModel):
+        title: str
+
+    spec = sb.compile(Title)
+    msg = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-haiku-4-5",
+        "content": [{"type": "tool_use", "id": "toolu_1", "name": "Title", "input": {"title": placeholder}}],
+        "stop_reason": "tool_use",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 1, "output_tokens": 1, "service_tier": "batch"},
+    }
+    raw = json.dumps(
+        {"custom_id": "a", "result": {"type": "succeeded", "message": msg}}, ensure_ascii=ensure_ascii
+    )
+    assert spec.parse(raw).kind is FailureKind.INVALID
+    assert spec.parse(raw.encode()).kind is FailureKind.INVALID
