@@ -529,12 +529,31 @@ class _Noise:
         return json.dumps(value)
 
     def string(self, s: str) -> str:
-        if s and not (_SQ_UNSAFE & set(s)) and all(c >= " " for c in s) and self.want("single_quotes"):
-            return "'" + s + "'"
+        printable = all(c >= " " for c in s)
+        if printable and self.want("single_quotes"):
+            # any content: brackets, double quotes and fence/tag lookalikes stay raw; ' and \ escaped
+            return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        plain = s and not (_SQ_UNSAFE & set(s)) and printable
+        if plain and "“" not in s and "”" not in s and self.want("smart_quotes"):
+            return "“" + s + "”"
+        if ("\n" in s or "\t" in s) and self.want("raw_newline_in_string"):
+            return (
+                '"' + "".join(c if c in "\n\t" else json.dumps(c, ensure_ascii=False)[1:-1] for c in s) + '"'
+            )
         return json.dumps(s, ensure_ascii=False)
 
 
-NOISE_KINDS = frozenset({"trailing_comma", "comment", "single_quotes", "unquoted_key", "python_literal"})
+NOISE_KINDS = frozenset(
+    {
+        "trailing_comma",
+        "comment",
+        "single_quotes",
+        "smart_quotes",
+        "unquoted_key",
+        "python_literal",
+        "raw_newline_in_string",
+    }
+)
 
 #: the styles `model_outputs` draws from (see its docstring)
 STYLES: tuple[str, ...] = (
@@ -643,8 +662,10 @@ def model_outputs(
     - `prose`: a preamble ("Here's the recipe you asked for:") and/or a postamble;
     - `fence`: ```` ```json ````, ```` ``` ````, `~~~`, ... code fences, with or without prose;
     - `tag`: `<json>`, `<output>`, `<answer>`, ... tags;
-    - `noise`: lossless syntax noise (trailing commas, comments, single quotes where safe,
-      unquoted keys, Python `True`/`False`/`None`) inside one of the text styles.
+    - `noise`: lossless syntax noise inside one of the text styles (`NOISE_KINDS`): trailing
+      commas, `//` and `/* */` comments, single quotes (any content, `'` and `\\` escaped), smart
+      quotes (around strings without quotes, backslashes or brackets), unquoted keys, Python `True`/`False`/`None`, raw newlines
+      and tabs inside strings.
 
     Values come from `instances(spec, json=True)` unless `values` (a strategy of tool inputs) is
     given. Values holding a string the parser must read as an elision (`"..."`, `"etc."`) are
@@ -953,7 +974,8 @@ def _result_line(draw: st.DrawFn, spec: Spec[Any], types: Sequence[str], broken:
     kind = draw(st.sampled_from(list(types)))
     if kind == "succeeded":
         if broken and draw(st.booleans()):
-            sent, failure = draw(broken_outputs(spec))
+            # a result line carries no prefill: prefilled answers are parsed with `prefill=`, not here
+            sent, failure = draw(broken_outputs(spec).filter(lambda b: b.sent.prefill is None))
             value = None
         else:
             styles = [s for s in STYLES if s != "prefill"]
