@@ -543,7 +543,7 @@ _FENCE = re.compile(
     re.S | re.M,
 )
 _TAG = re.compile(r"<(?P<t>[A-Za-z][\w.:-]{0,40})(?:\s[^<>]{0,200})?>(?P<body>.*?)</(?P=t)\s*>", re.S)
-_STRUCT = re.compile(r"""[{}\[\]"'\\/]""")
+_STRUCT = re.compile(r"""[{}\[\]"'“”\\/]""")
 _JSONISH_OBJECT = re.compile(r"""\s*(?:["'“”}]|/[/*]|[A-Za-z_$][A-Za-z0-9_$]*\s*:|\Z)""")
 _JSONISH_ARRAY = re.compile(
     r"""\s*(?:["'“”{\[\]\-0-9]|\.\.\.|…|/[/*]|(?:true|false|null|True|False|None)\b|\Z)"""
@@ -700,8 +700,8 @@ def _scalar_start(text: str, at: int) -> bool:
 def _scan(out: Extraction, lo: int, hi: int, descent: int) -> None:
     """Find outermost balanced `{…}`/`[…]` spans in `text[lo:hi]` and parse each one.
 
-    The scanner is string-aware inside brackets (braces in double- or single-quoted strings and
-    in comments do not count; escapes are honoured) and ignores quotes in prose. A span that fails to parse and does not look like JSON
+    The scanner is string-aware inside brackets (braces in double-, single- or smart-quoted
+    strings and in comments do not count; escapes are honoured) and ignores quotes in prose. A span that fails to parse and does not look like JSON
     (`[see below: {...}]`) is searched inside; one that looks like JSON is reported as rejected,
     never mined for inner objects (those would be fragments of a broken whole).
     """
@@ -745,8 +745,8 @@ def _spans(out: Extraction, lo: int, hi: int) -> Iterator[tuple[int, int]]:
                     stack.append(c)
                     start = p
                 continue
-            if c in "\"'":
-                quote = c
+            if c in "\"'“”":
+                quote = _OPEN_QUOTES[c]
             elif c == "/":
                 skip = _comment_end(text, p, hi)
             elif c in "{[":

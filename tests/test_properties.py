@@ -427,13 +427,7 @@ def test_brackets_inside_single_quoted_strings(text: str) -> None:
     assert outcome.ok, outcome
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the bracket scanner skips double- and single-quoted strings but not smart-quoted ones: a "
-    "bracket inside “…” ends the span early, so the lossless smart_quotes repair never sees the whole "
-    "value (got no_json)",
-)
 @pytest.mark.parametrize("text", ["{“name”: “a}b”}", "Here: {“name”: “a]b”}"])
-def test_xfail_brackets_inside_smart_quoted_strings(text: str) -> None:
+def test_brackets_inside_smart_quoted_strings(text: str) -> None:
     outcome = NAMED.parse_text(text)
     assert outcome.ok, outcome
