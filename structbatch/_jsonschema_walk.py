@@ -7,7 +7,7 @@ function here, so each knows which positions hold subschemas.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 JSONSchema = dict[str, Any]
@@ -162,3 +162,23 @@ def walk_no_defs(node: JSONSchema) -> Iterator[tuple[str, JSONSchema]]:
         if suffix.startswith("/$defs/") or suffix.startswith("/definitions/"):
             continue
         yield from walk_no_defs(sub)
+
+
+def merge_all_of(node: Mapping[str, Any], resolve: Callable[[str], Any]) -> JSONSchema:
+    """Fold `allOf` parts into one schema: properties and `required` are unioned, other keywords
+    keep the first value seen. `resolve` follows a part's `$ref`. Used to build example values,
+    where an approximation that is then checked against the real schema is enough."""
+    merged: JSONSchema = {k: v for k, v in node.items() if k != "allOf"}
+    for part in node.get("allOf") or ():
+        while isinstance(part, Mapping) and "$ref" in part:
+            part = resolve(part["$ref"])
+        if not isinstance(part, Mapping):
+            continue
+        for key, value in part.items():
+            if key == "properties":
+                merged["properties"] = {**merged.get("properties", {}), **value}
+            elif key == "required":
+                merged["required"] = [*merged.get("required", []), *value]
+            else:
+                merged.setdefault(key, value)
+    return merged

@@ -14,6 +14,8 @@ import random
 import uuid
 from typing import Any, Final
 
+from .._jsonschema_walk import merge_all_of
+
 _WORDS: Final = (
     "amber",
     "basil",
@@ -116,20 +118,7 @@ class ValueMaker:
         return node
 
     def _merge_all_of(self, schema: dict[str, Any]) -> dict[str, Any]:
-        merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
-        for part in schema["allOf"]:
-            if isinstance(part, dict) and "$ref" in part:
-                part = self._resolve(part["$ref"])
-            if not isinstance(part, dict):
-                continue
-            for key, value in part.items():
-                if key == "properties":
-                    merged["properties"] = {**merged.get("properties", {}), **value}
-                elif key == "required":
-                    merged["required"] = [*merged.get("required", []), *value]
-                else:
-                    merged.setdefault(key, value)
-        return merged
+        return merge_all_of(schema, self._resolve)
 
     def _pick_branch(self, branches: list[Any], depth: int) -> Any:
         # Deep in a recursive schema, prefer a branch that cannot recurse (null, a scalar).

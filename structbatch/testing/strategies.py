@@ -38,6 +38,7 @@ import jsonschema
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from .._jsonschema_walk import merge_all_of
 from .._modes import PREFILL_TEXT, Mode
 from .._outcome import FailureKind, Outcome
 from .._schema import Spec, compile
@@ -262,20 +263,7 @@ class _Gen:
         return st.nothing()
 
     def all_of(self, node: Mapping[str, Any], depth: int) -> st.SearchStrategy[JSON]:
-        merged: dict[str, Any] = {k: v for k, v in node.items() if k != "allOf"}
-        for part in node["allOf"]:
-            while isinstance(part, Mapping) and "$ref" in part:
-                part = self.resolve(part["$ref"])
-            if not isinstance(part, Mapping):
-                continue
-            for key, value in part.items():
-                if key == "properties":
-                    merged["properties"] = {**merged.get("properties", {}), **value}
-                elif key == "required":
-                    merged["required"] = [*merged.get("required", []), *value]
-                else:
-                    merged.setdefault(key, value)
-        return self.of(merged, depth)
+        return self.of(merge_all_of(node, self.resolve), depth)
 
     def object(self, node: Mapping[str, Any], depth: int) -> st.SearchStrategy[JSON]:
         props: Mapping[str, Any] = node.get("properties") or {}
