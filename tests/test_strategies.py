@@ -10,12 +10,19 @@ from typing import Any
 
 import anthropic
 import pytest
-from hypothesis import find, given, settings
+from hypothesis import Phase, given, settings
+from hypothesis import find as _hypothesis_find
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
 import structbatch as sb
 from structbatch.testing import strategies as sbst
+
+
+def find(strategy: Any, condition: Any) -> Any:
+    """`hypothesis.find` without shrinking: these tests need an example, not the smallest one
+    (shrinking took most of their time)."""
+    return _hypothesis_find(strategy, condition, settings=settings(phases=[Phase.generate], database=None))
 
 
 class Item(BaseModel):
