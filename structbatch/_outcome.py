@@ -90,7 +90,9 @@ class Failure:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+# Not slotted: the parser's hot path builds successes by filling `__dict__` in one step
+# (`_parse._success`), several times faster than the frozen `__init__`.
+@dataclass(frozen=True)
 class Outcome(Generic[T]):
     """The one final result of one request.
 
