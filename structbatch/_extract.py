@@ -89,6 +89,7 @@ class Extraction:
     candidates: list[Candidate] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     cut_at: int | None = None
+    want_scalars: bool = True
 
 
 # ---- strict loading (the hot path) --------------------------------------------------------------
@@ -564,10 +565,15 @@ def glue_prefill(text: str, prefill: str | None) -> str:
     return prefill + text
 
 
-def extract(text: str, prefill: str | None = None) -> Extraction:
-    """Find every JSON candidate in `text` (see the module docstring). Never raises."""
+def extract(text: str, prefill: str | None = None, *, scalars: bool = True) -> Extraction:
+    """Find every JSON candidate in `text` (see the module docstring). Never raises.
+
+    `scalars=False` skips bare scalars in fences and tags (a string, number or literal alone):
+    a caller whose values are always objects or arrays would only discard them.
+    """
     text = glue_prefill(text, prefill)
     out = Extraction(text)
+    out.want_scalars = scalars
     try:
         _extract_into(out)
     except RecursionError:
@@ -672,6 +678,8 @@ def _add_scalars(out: Extraction, exclude: tuple[int, int] | None) -> None:
     path parsed) is given, only the text around it is searched: a body inside it is part of that
     value, and a body that straddles it holds brackets, so it is not a bare scalar.
     """
+    if not out.want_scalars:
+        return
     text = out.text
     parts = [(0, len(text))] if exclude is None else [(0, exclude[0]), (exclude[1], len(text))]
     for lo_part, hi_part in parts:

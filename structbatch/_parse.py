@@ -164,7 +164,9 @@ def parse_text(
             text = text.decode("utf-8", "replace") if isinstance(text, (bytes, bytearray)) else str(text)
         if stop_reason == "refusal":
             return _refusal(text, stop_reason, usage)
-        return _TextParse(spec, extract(text, prefill), stop_reason, usage).outcome()
+        # A bare scalar can only be the value of a wrapped spec; an object spec would discard it.
+        found = extract(text, prefill, scalars=spec.wrap is not None)
+        return _TextParse(spec, found, stop_reason, usage).outcome()
     except Exception as exc:
         return Outcome.fail(
             FailureKind.NO_JSON,
@@ -651,13 +653,18 @@ class _TextParse:
             if any(same_json(cand.value, s) for s in seen):
                 continue
             seen.append(cand.value)
-            fit = _fit(self.spec, cand.value, cand.repairs, self.excerpt(cand.start, cand.end), cand.dumped)
+            fit = _fit(self.spec, cand.value, cand.repairs, None, cand.dumped)
+            if not fit.ok:  # an excerpt is only ever shown for a misfit
+                fit.excerpt = self.excerpt(cand.start, cand.end)
             fit.region = (cand.start, cand.end)
             if fit.ok and self.cut and self.may_continue(cand):
                 continue
             (fits if fit.ok else misfits).append(fit)
         if len(fits) > 1:
             fits = self.outside_scratch(fits)
+            for fit in fits:  # competing values are shown in an `ambiguous` failure
+                if fit.excerpt is None and fit.region is not None:
+                    fit.excerpt = self.excerpt(*fit.region)
         return fits, misfits
 
     def outside_scratch(self, fits: list[_Fit]) -> list[_Fit]:

@@ -524,3 +524,11 @@ def test_fast_path_refuses_placeholders_in_tool_input_however_encoded(
     )
     assert spec.parse(raw).kind is FailureKind.INVALID
     assert spec.parse(raw.encode()).kind is FailureKind.INVALID
+
+
+def test_ambiguous_failure_shows_each_competing_value() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
+    out = sb.parse_text('Either {"a": 1} or maybe {"a": 2}.', schema)
+    assert out.kind is FailureKind.AMBIGUOUS
+    assert out.failure is not None
+    assert out.failure.details["excerpts"] == ['{"a": 1}', '{"a": 2}']
