@@ -51,7 +51,6 @@ class Responder(Protocol):
 
     def respond(self, params: Mapping[str, Any], *, custom_id: str | None) -> Reply:
         """Answer one request; `custom_id` is None outside batches."""
-        ...
 
 
 PromptStyle = Literal["bare", "preamble", "fenced", "tags"]
