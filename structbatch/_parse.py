@@ -322,6 +322,10 @@ def _parse_result_line(
     if isinstance(line, (bytearray, memoryview)):
         line = bytes(line)
     if isinstance(line, (bytes, str)):
+        if line[-1:] in ("\n", b"\n"):
+            # a line as read from a file: pydantic-core's parser pays for trailing whitespace
+            # (~4 µs a line), orjson does not
+            line = line.rstrip()
         tool = (b"tool_use" if isinstance(line, bytes) else "tool_use") in line  # type: ignore[operator]
         if tool:
             fast = _fast_line(spec, line)
