@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from helpers.jobsupport import FAST_POLL, FAST_RETRY, Person
+from helpers.jobsupport import fast_job
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -90,15 +90,7 @@ def test_sharding_by_count_and_bytes_through_the_api(tmp_path: Path, monkeypatch
     monkeypatch.setattr(_server._Handler, "_read_body", _server._Handler._read_body)
     bodies = _capture_bodies(None)  # type: ignore[arg-type]
     with Emulator() as emu:
-        job = sb.Job(
-            Person,
-            model="claude-haiku-4-5",
-            store=tmp_path / "j.db",
-            client=emu.client(),
-            poll=FAST_POLL,
-            retry=FAST_RETRY,
-            limits=sb.Limits(max_requests=7, max_bytes=6000),
-        )
+        job = fast_job(emu, tmp_path / "j.db", limits=sb.Limits(max_requests=7, max_bytes=6000))
         texts = ["x"] * 14 + ["word " * (200 + i) for i in range(16)]  # 7 small fit; ~3 big do
         job.add_many((f"k{i}", t) for i, t in enumerate(texts))
         # one request too large for any batch: a failure for that key, never submitted

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
-from helpers.jobsupport import FAST_POLL, FAST_RETRY, Person, Seq, custom_id_of, rewriting_client
+from helpers.jobsupport import FAST_POLL, FAST_RETRY, Person, Seq, custom_id_of, fast_job, rewriting_client
 
 import structbatch as sb
 from structbatch import FailureKind, Mode
@@ -208,14 +208,7 @@ WEIRD_KEYS = [
 
 def test_any_string_key_gets_a_valid_unique_custom_id(tmp_path: Path) -> None:
     with Emulator() as emu:
-        job = sb.Job(
-            Person,
-            model="claude-haiku-4-5",
-            store=tmp_path / "j.db",
-            client=emu.client(),
-            poll=FAST_POLL,
-            retry=FAST_RETRY,
-        )
+        job = fast_job(emu, tmp_path / "j.db")
         ids = job.add_many({"key": k, "messages": f"text {i}"} for i, k in enumerate(WEIRD_KEYS))
         assert len(set(ids)) == len(WEIRD_KEYS)
         assert all(CUSTOM_ID_PATTERN.match(c) for c in ids)
@@ -250,14 +243,7 @@ def test_readding_identical_keys_on_reopened_store_is_a_noop(tmp_path: Path) -> 
         job = sb.Job(Person, model="claude-haiku-4-5", store=path, client=emu.client())
         first = job.add_many(rows)
         job.close()
-        again = sb.Job(
-            Person,
-            model="claude-haiku-4-5",
-            store=path,
-            client=emu.client(),
-            poll=FAST_POLL,
-            retry=FAST_RETRY,
-        )
+        again = fast_job(emu, path)
         assert again.add_many(rows) == first
         assert again.summary().total == 5
         with pytest.raises(sb.DuplicateKeyError, match="different params"):
@@ -265,14 +251,7 @@ def test_readding_identical_keys_on_reopened_store_is_a_noop(tmp_path: Path) -> 
         again.run()
         again.close()
         # after the run, re-adding is still a no-op and submits nothing new
-        third = sb.Job(
-            Person,
-            model="claude-haiku-4-5",
-            store=path,
-            client=emu.client(),
-            poll=FAST_POLL,
-            retry=FAST_RETRY,
-        )
+        third = fast_job(emu, path)
         third.add_many(rows)
         third.run()
         assert len(emu.created_batches()) == 1
@@ -340,14 +319,7 @@ def test_preflight_rejects_unknown_model_and_can_be_skipped(tmp_path: Path) -> N
 
 def test_preflight_checks_each_shape_once(tmp_path: Path) -> None:
     with Emulator() as emu:
-        job = sb.Job(
-            Person,
-            model="claude-haiku-4-5",
-            store=tmp_path / "j.db",
-            client=emu.client(),
-            poll=FAST_POLL,
-            retry=FAST_RETRY,
-        )
+        job = fast_job(emu, tmp_path / "j.db")
         job.add_many((f"k{i}", f"text {i}") for i in range(20))
         job.add("hot", messages="x", stop_sequences=["END"])  # another shape
         job.run()
@@ -380,15 +352,7 @@ def test_submit_now_collect_later_in_another_job(tmp_path: Path) -> None:
 
 def test_expiry_resubmits_then_gives_up(tmp_path: Path) -> None:
     with Emulator(latency=1e9) as emu:  # far beyond the 24 h expiry: nothing finishes in time
-        job = sb.Job(
-            Person,
-            model="claude-haiku-4-5",
-            store=tmp_path / "j.db",
-            client=emu.client(),
-            poll=FAST_POLL,
-            retry=FAST_RETRY,
-            max_attempts=2,
-        )
+        job = fast_job(emu, tmp_path / "j.db", max_attempts=2)
         job.add_many((f"k{i}", f"t{i}") for i in range(4))
         job.submit()
         emu.advance(hours=25)
@@ -403,15 +367,7 @@ def test_expiry_resubmits_then_gives_up(tmp_path: Path) -> None:
 
         # with the latency back above 24 h every attempt expires: final `expired`
         emu.latency = 1e9
-        job2 = sb.Job(
-            Person,
-            model="claude-haiku-4-5",
-            store=tmp_path / "k.db",
-            client=emu.client(),
-            poll=FAST_POLL,
-            retry=FAST_RETRY,
-            max_attempts=2,
-        )
+        job2 = fast_job(emu, tmp_path / "k.db", max_attempts=2)
         job2.add("x", messages="t")
         for _ in range(2):
             job2.submit()
@@ -426,15 +382,7 @@ def test_expiry_resubmits_then_gives_up(tmp_path: Path) -> None:
 
 def test_cancel_keeps_finished_results_and_never_resubmits(tmp_path: Path) -> None:
     with Emulator(latency=100) as emu:
-        job = sb.Job(
-            Person,
-            model="claude-haiku-4-5",
-            store=tmp_path / "j.db",
-            client=emu.client(),
-            poll=FAST_POLL,
-            retry=FAST_RETRY,
-            limits=sb.Limits(max_requests=10),
-        )
+        job = fast_job(emu, tmp_path / "j.db", limits=sb.Limits(max_requests=10))
         job.add_many((f"k{i}", f"t{i}") for i in range(20))
         job.submit()  # two batches of 10
         emu.advance(seconds=50)  # about half of each batch's requests have finished
@@ -455,15 +403,7 @@ def test_cancel_pending_and_already_ended_batches(tmp_path: Path) -> None:
     """Cancel right after submit, when the API has already ended the batch (latency 0): the
     results are kept, and requests never submitted end `canceled`."""
     with Emulator() as emu:
-        job = sb.Job(
-            Person,
-            model="claude-haiku-4-5",
-            store=tmp_path / "j.db",
-            client=emu.client(),
-            poll=FAST_POLL,
-            retry=FAST_RETRY,
-            max_queued_requests=3,
-        )
+        job = fast_job(emu, tmp_path / "j.db", max_queued_requests=3)
         job.add_many((f"k{i}", f"t{i}") for i in range(5))
         job.submit()  # 3 submitted (queue cap), 2 held back
         job.cancel()
@@ -478,15 +418,7 @@ def test_cancel_pending_and_already_ended_batches(tmp_path: Path) -> None:
 
 def test_queue_cap_holds_back_batches(tmp_path: Path) -> None:
     with Emulator() as emu:
-        job = sb.Job(
-            Person,
-            model="claude-haiku-4-5",
-            store=tmp_path / "j.db",
-            client=emu.client(),
-            poll=FAST_POLL,
-            retry=FAST_RETRY,
-            max_queued_requests=4,
-        )
+        job = fast_job(emu, tmp_path / "j.db", max_queued_requests=4)
         job.add_many((f"k{i}", f"t{i}") for i in range(10))
         summary = job.run()
         assert summary.ok == 10
@@ -568,15 +500,7 @@ def test_open_roundtrips_settings(tmp_path: Path) -> None:
 def test_progress_callback(tmp_path: Path) -> None:
     seen: list[Any] = []
     with Emulator() as emu:
-        job = sb.Job(
-            Person,
-            model="claude-haiku-4-5",
-            store=tmp_path / "j.db",
-            client=emu.client(),
-            poll=FAST_POLL,
-            retry=FAST_RETRY,
-            on_progress=seen.append,
-        )
+        job = fast_job(emu, tmp_path / "j.db", on_progress=seen.append)
         job.add_many((f"k{i}", "t") for i in range(3))
         job.run()
     assert seen[-1].phase == "done" and seen[-1].ok == 3 and seen[-1].total == 3

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers.jobsupport import FAST_POLL, FAST_RETRY, Person
+from helpers.jobsupport import fast_job
 
 import structbatch as sb
 from structbatch._store import DONE, PENDING, AttemptResult, FinalOutcome, NewRequest, Store
@@ -66,7 +66,9 @@ def test_record_results_is_idempotent_per_batch_and_request(tmp_path: Path) -> N
     results = [
         AttemptResult(1, "succeeded", (10, 5, 0, 0), DONE, outcome=ok),
         AttemptResult(2, "errored:api_error", (0, 0, 0, 0), PENDING),
-        AttemptResult(3, "succeeded", (7, 1, 2, 3), PENDING, new_messages=b'[{"re":1}]', new_size=9, reask=True),
+        AttemptResult(
+            3, "succeeded", (7, 1, 2, 3), PENDING, new_messages=b'[{"re":1}]', new_size=9, reask=True
+        ),
     ]
     store.record_results(local, results, [("stray", b"line")])
     store.record_results(local, results, [("stray", b"line")])  # the same download read again
@@ -109,14 +111,7 @@ def test_100k_keys_smoke(tmp_path: Path) -> None:
     path = tmp_path / "big.db"
     with Emulator() as emu:
         t0 = time.perf_counter()
-        job = sb.Job(
-            Person,
-            model="claude-haiku-4-5",
-            store=path,
-            client=emu.client(),
-            poll=FAST_POLL,
-            retry=FAST_RETRY,
-        )
+        job = fast_job(emu, path)
         job.add_many((f"k{i}", f"Ann {i}") for i in range(n))
         t1 = time.perf_counter()
         summary = job.run()

@@ -14,6 +14,7 @@ import httpx2 as httpx
 import orjson
 from pydantic import BaseModel
 
+import structbatch as sb
 from structbatch import PollPolicy, RetryPolicy
 from structbatch.emulator import Responder, SchemaResponder, Scripted
 from structbatch.emulator._responders import apply_script
@@ -27,6 +28,13 @@ class Person(BaseModel):
 
     name: str
     age: int
+
+
+def fast_job(emu: Any, store: Any, **options: Any) -> sb.Job[Any]:
+    """A `Person` job on `store` talking to `emu`, polling and retrying in milliseconds."""
+    options.setdefault("poll", FAST_POLL)
+    options.setdefault("retry", FAST_RETRY)
+    return sb.Job(Person, model="claude-haiku-4-5", store=store, client=emu.client(), **options)
 
 
 class Seq:
