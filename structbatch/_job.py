@@ -466,6 +466,7 @@ class Job(Generic[T]):
                 raise DuplicateKeyError(f"key {k!r} is added twice")
             seen.add(k)
         existing = self.store.existing(keys)
+        failed_by_key = {pair[0].key: pair for pair in failed}
         fresh: list[NewRequest] = []
         fresh_failed: list[tuple[NewRequest, FinalOutcome]] = []
         for req in every:
@@ -478,8 +479,8 @@ class Job(Generic[T]):
                         f"key {req.key!r} is already in {self.store.path} with different params; keys must be "
                         "unique (use a new store for a new job)"
                     )
-            elif any(req is r for r, _ in failed):
-                fresh_failed.append(next(p for p in failed if p[0] is req))
+            elif req.key in failed_by_key:
+                fresh_failed.append(failed_by_key[req.key])
             else:
                 fresh.append(req)
         fresh = self._unique_custom_ids(fresh)
@@ -917,7 +918,7 @@ class Job(Generic[T]):
                             new_size=size,
                             reask=True,
                         )
-        final = self._final(req, outcome, line, u)
+        final = self._final(req, outcome, line)
         return AttemptResult(req.seq, label, u, DONE, outcome=final)
 
     def _final(
@@ -925,7 +926,6 @@ class Job(Generic[T]):
         req: InflightRequest,
         outcome: Outcome[Any],
         line: bytes | None,
-        this_usage: tuple[int, int, int, int],
     ) -> FinalOutcome:
         if outcome.ok:
             return FinalOutcome(
@@ -959,9 +959,7 @@ class Job(Generic[T]):
             f"batch {row.batch_id} ended without a result for this request",
             {"batch_id": row.batch_id},
         )
-        return AttemptResult(
-            req.seq, "missing", (0, 0, 0, 0), DONE, outcome=self._final(req, outcome, None, (0, 0, 0, 0))
-        )
+        return AttemptResult(req.seq, "missing", (0, 0, 0, 0), DONE, outcome=self._final(req, outcome, None))
 
     # -- cancel ------------------------------------------------------------------------------------
 
@@ -1062,7 +1060,7 @@ class Job(Generic[T]):
             usage=usage,
             cost=batch_cost(self.model, usage),
             batches=len(self.store.batches(OPEN, ENDED, COLLECTED)),
-            strays=len(self.store.stray_rows()),
+            strays=self.store.stray_count(),
             model=self.model,
         )
 

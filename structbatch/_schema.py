@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import inspect
 import json
 import re
@@ -131,8 +132,6 @@ class Spec(Generic[T]):
     @functools.cached_property
     def fingerprint(self) -> str:
         """A stable hash of the tool definition: a job store refuses to reopen with another spec."""
-        import hashlib
-
         return hashlib.sha256(orjson.dumps(self.tool, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
     # -- per-mode schemas -----------------------------------------------------------------------

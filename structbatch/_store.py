@@ -589,6 +589,10 @@ class Store:
         ).fetchone()
         return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
+    def stray_count(self) -> int:
+        """How many result lines named a custom_id this job never sent (or none)."""
+        return int(self._db.execute("SELECT COUNT(*) FROM strays").fetchone()[0])
+
     def stray_rows(self) -> list[tuple[int, str | None, bytes]]:
         return [
             (int(a), b, bytes(c))
