@@ -579,8 +579,8 @@ class Job(Generic[T]):
     def _create(self, local_id: int, *, reconcile_first: bool) -> str:
         seqs = self.store.intent_seqs(local_id)
         row = next(b for b in self.store.batches(INTENT) if b.local_id == local_id)
-        if reconcile_first:
-            adopted = self._reconcile(row)
+        if reconcile_first:  # after a crash: the create may have been sent just before it
+            adopted = self._reconcile_settled(row, row.intent_at)
             if adopted is not None:
                 return adopted
         n_bytes = batching.body_overhead(len(seqs)) + sum(size for _, size in self.store.sizes(seqs))
@@ -590,6 +590,7 @@ class Job(Generic[T]):
 
         attempt = 0
         while True:
+            sent_at = time.time()
             try:
                 batch = self.client.post(
                     "/v1/messages/batches",
@@ -614,7 +615,7 @@ class Job(Generic[T]):
                         f"{exc.status_code} {exc.message}"
                     ) from exc
                 else:
-                    adopted = self._reconcile(row)
+                    adopted = self._reconcile_settled(row, sent_at)
                     if adopted is not None:
                         return adopted
                     wait = self.retry.delay(attempt)
@@ -624,7 +625,7 @@ class Job(Generic[T]):
                         wait,
                     )
             except anthropic.APIConnectionError:
-                adopted = self._reconcile(row)
+                adopted = self._reconcile_settled(row, sent_at)
                 if adopted is not None:
                     return adopted
                 wait = self.retry.delay(attempt)
@@ -640,6 +641,17 @@ class Job(Generic[T]):
                     "running the job again reconciles before creating"
                 )
             self._sleep(wait)
+
+    def _reconcile_settled(self, row: BatchRow, sent_at: float) -> str | None:
+        """`_reconcile`, and if nothing is found yet, again once `retry.settle` seconds have passed
+        since the create was sent: a create still in flight on the server may commit late."""
+        adopted = self._reconcile(row)
+        wait = sent_at + self.retry.settle - time.time()
+        if adopted is None and wait > 0:
+            log.info("no batch for the unconfirmed create yet; checking again in %.1fs", wait)
+            self._sleep(wait)
+            adopted = self._reconcile(row)
+        return adopted
 
     def _reconcile(self, row: BatchRow) -> str | None:
         """Find a batch that a lost create response may have created; adopt it if found."""

@@ -33,6 +33,10 @@ class RetryPolicy:
     initial: float = 1.0
     maximum: float = 60.0
     attempts: int = 8
+    #: Seconds after a batch create was sent before "no such batch in the list" is believed. A
+    #: create whose client died (or whose connection dropped) may still be committed by the server
+    #: moments later; creating again before then would submit the same requests twice.
+    settle: float = 30.0
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         if retry_after is not None and retry_after >= 0:

@@ -129,7 +129,9 @@ def test_results_cut_mid_stream_resume(
 
 def test_results_cut_too_often_raises_and_collect_resumes(tmp_path: Path) -> None:
     with Emulator(faults="results:cutx20~0.5") as emu:
-        job = _job_on(emu, tmp_path / "j.db", 30, retry=RetryPolicy(initial=0.001, maximum=0.01, attempts=2))
+        job = _job_on(
+            emu, tmp_path / "j.db", 30, retry=RetryPolicy(initial=0.001, maximum=0.01, attempts=2, settle=0.3)
+        )
         job.submit()
         job.wait()
         with pytest.raises(sb.JobError, match="collect again"):

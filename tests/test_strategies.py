@@ -10,8 +10,7 @@ from typing import Any
 
 import anthropic
 import pytest
-from hypothesis import Phase, given, settings
-from hypothesis import find as _hypothesis_find
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
@@ -19,10 +18,10 @@ import structbatch as sb
 from structbatch.testing import strategies as sbst
 
 
-def find(strategy: Any, condition: Any) -> Any:
-    """`hypothesis.find` without shrinking: these tests need an example, not the smallest one
+def find_any(strategy: Any, condition: Any) -> Any:
+    """`hypothesis.find` without shrinking, for tests that need an example, not the smallest one
     (shrinking took most of their time)."""
-    return _hypothesis_find(strategy, condition, settings=settings(phases=[Phase.generate], database=None))
+    return find(strategy, condition, settings=settings(phases=[Phase.generate], database=None))
 
 
 class Item(BaseModel):
@@ -129,7 +128,7 @@ NOISY_VALUE = {"s": "a\nb", "b": True, "n": None, "l": [1, "x"]}
 @pytest.mark.parametrize("noise", sorted(sbst.NOISE_KINDS))
 def test_each_kind_of_noise_happens(noise: str) -> None:
     outputs = sbst.model_outputs(NOISY, styles=["noise"], values=st.just(NOISY_VALUE))
-    sent, value = find(outputs, lambda p: noise in p.sent.style)
+    sent, value = find_any(outputs, lambda p: noise in p.sent.style)
     assert value == NOISY_VALUE
     assert NOISY.parse(sent.message).value == NOISY_VALUE
 

@@ -60,7 +60,7 @@ def structbatch_job(
 
     def make(spec: Any, *, model: str = "claude-haiku-4-5", **options: Any) -> Job[Any]:
         options.setdefault("poll", PollPolicy(initial=0.01, factor=1.5, maximum=0.2))
-        options.setdefault("retry", RetryPolicy(initial=0.01, maximum=0.2, attempts=6))
+        options.setdefault("retry", RetryPolicy(initial=0.01, maximum=0.2, attempts=6, settle=0.3))
         store = options.pop("store", tmp_path / f"job{len(jobs)}.db")
         job = Job(spec, model=model, store=store, client=structbatch_client, **options)
         jobs.append(job)

@@ -20,7 +20,7 @@ from structbatch.emulator import Responder, SchemaResponder, Scripted
 from structbatch.emulator._responders import apply_script
 
 FAST_POLL = PollPolicy(initial=0.01, factor=1.5, maximum=0.05)
-FAST_RETRY = RetryPolicy(initial=0.01, maximum=0.2, attempts=6)
+FAST_RETRY = RetryPolicy(initial=0.01, maximum=0.2, attempts=6, settle=0.3)
 
 
 class Person(BaseModel):
