@@ -127,6 +127,11 @@ class Spec(Generic[T]):
         source = self.model.__name__ if self.model is not None else "JSON Schema"
         return f"Spec(name={self.name!r}, source={source})"
 
+    @functools.cached_property
+    def _line_validator(self) -> Any:
+        """The one-pass validator of a clean tool_use result line (see `_parse.result_line_validator`)."""
+        return _parse.result_line_validator(self)
+
     # -- identity -------------------------------------------------------------------------------
 
     @functools.cached_property
@@ -168,8 +173,8 @@ class Spec(Generic[T]):
     def _validate_strict(self, obj: Any) -> Validation:
         if self.model is not None:
             try:
-                data = orjson.dumps(obj)
-            except (TypeError, orjson.JSONEncodeError) as exc:
+                data = _json_bytes(obj)
+            except (TypeError, ValueError) as exc:
                 return Validation(False, None, (FieldError("$", f"not JSON-serialisable: {exc}"),))
             try:
                 instance = self.model.model_validate_json(data, strict=True)
@@ -246,6 +251,17 @@ class Spec(Generic[T]):
     ) -> Outcome[T]:
         """Parse raw model text (a preamble, fences, tags and light syntax noise are handled)."""
         return cast("Outcome[T]", _parse.parse_text(self, text, stop_reason=stop_reason, prefill=prefill))
+
+
+def _json_bytes(obj: Any) -> bytes:
+    """`obj` as JSON for pydantic's JSON mode; integers beyond 64 bits (valid JSON numbers, which
+    orjson refuses to write) through the standard library. Raises TypeError or ValueError."""
+    try:
+        return orjson.dumps(obj)
+    except orjson.JSONEncodeError as exc:
+        if "64-bit" not in str(exc):
+            raise
+        return json.dumps(obj, ensure_ascii=False, allow_nan=False).encode()
 
 
 # ---- compile -----------------------------------------------------------------------------------
