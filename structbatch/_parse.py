@@ -68,6 +68,8 @@ if TYPE_CHECKING:
 #: stop reasons that mean the answer was cut before the model finished (reference/anthropic-api.md §6)
 CUT_STOP_REASONS = frozenset({"max_tokens", "model_context_window_exceeded"})
 EXCERPT_CHARS = 200
+#: the usage of an answer that reports none (outcomes share it: `Usage` is frozen)
+_NO_USAGE = Usage()
 MAX_ERRORS = 20
 
 _REFUSAL = re.compile(
@@ -290,19 +292,7 @@ def _fast_line(spec: Spec[Any], line: bytes | str) -> Outcome[Any] | None:
     value = message["content"][0]["input"]
     if spec.wrap:
         value = getattr(value, spec.wrap)
-    raw = message.get("usage")
-    if raw is None:
-        usage = _NO_USAGE
-    else:
-        get = raw.get
-        key = (
-            get("input_tokens"),
-            get("output_tokens"),
-            get("cache_creation_input_tokens"),
-            get("cache_read_input_tokens"),
-        )
-        usage = _USAGE_CACHE.get(key) or _usage(raw)
-    return _success(value, usage, parsed["custom_id"])
+    return _success(value, _usage(message.get("usage")), parsed["custom_id"])
 
 
 #: a success as the constructor would fill it; `_success` copies it and sets three fields
@@ -406,7 +396,6 @@ _USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens",
 #: Usage values are immutable and repeat a lot across a batch: interning them saves building one
 #: per line (a measurable share of the cost of a clean line).
 _USAGE_CACHE: dict[tuple[Any, ...], Usage] = {}
-_NO_USAGE = Usage()
 
 
 def _usage(raw: Any) -> Usage:

@@ -74,20 +74,13 @@ def test_result_lines_fast_equals_general(name: str, data: st.DataObject) -> Non
     both_ways(spec, raw.decode())
 
 
+@pytest.mark.parametrize("answers", [sbst.model_outputs, sbst.broken_outputs])
 @pytest.mark.parametrize("name", PYDANTIC_SPECS)
 @given(data=st.data())
-def test_model_outputs_fast_equals_general(name: str, data: st.DataObject) -> None:
+def test_answers_fast_equals_general(answers: Any, name: str, data: st.DataObject) -> None:
+    """Good and broken answers alike: as a message, and as a result line."""
     spec = SPECS[name]
-    sent, _ = data.draw(sbst.model_outputs(spec), label="output")
-    both_ways(spec, sent.message, prefill=sent.prefill)
-    both_ways(spec, line_bytes({"custom_id": "k", "result": {"type": "succeeded", "message": sent.message}}))
-
-
-@pytest.mark.parametrize("name", PYDANTIC_SPECS)
-@given(data=st.data())
-def test_broken_outputs_fast_equals_general(name: str, data: st.DataObject) -> None:
-    spec = SPECS[name]
-    sent, _ = data.draw(sbst.broken_outputs(spec), label="output")
+    sent, _ = data.draw(answers(spec), label="output")
     both_ways(spec, sent.message, prefill=sent.prefill)
     both_ways(spec, line_bytes({"custom_id": "k", "result": {"type": "succeeded", "message": sent.message}}))
 
