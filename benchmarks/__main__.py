@@ -7,9 +7,12 @@ noisy). Prints a table and writes `benchmarks/results/latest.json`.
 from __future__ import annotations
 
 import argparse
+import io
+import itertools
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,90 +61,135 @@ def read_lines(path: Path) -> Iterator[bytes]:
 
 # ---- parse ---------------------------------------------------------------------------------------
 
+#: lines per segment: every variant parses segment k before any parses segment k+1 (see `interleaved`)
+SEGMENT = 2_000
 
-def bench_parse(n: int, repeat: int) -> dict[str, Any]:
+#: a parse variant: (path, first byte, end byte) of a segment of whole lines -> items parsed
+Reader = Callable[[Path, int, int], int]
+
+
+def segments(path: Path, size: int) -> list[tuple[int, int]]:
+    """Byte ranges of the consecutive `size`-line segments of a JSONL file."""
+    bounds, pos = [0], 0
+    with path.open("rb") as f:
+        for i, line in enumerate(f, 1):
+            pos += len(line)
+            if i % size == 0:
+                bounds.append(pos)
+    if bounds[-1] != pos:
+        bounds.append(pos)
+    return list(itertools.pairwise(bounds))
+
+
+def segment_lines(path: Path, start: int, end: int) -> Iterator[bytes]:
+    """The lines of one segment, streamed from the file (one segment in memory at a time)."""
+    with path.open("rb") as f:
+        f.seek(start)
+        yield from io.BytesIO(f.read(end - start))
+
+
+def interleaved(variants: dict[str, tuple[Path, Reader]], passes: int) -> dict[str, list[float]]:
+    """Seconds each variant takes to read its whole file, once per pass.
+
+    The variants take turns segment by segment (in a rotating order), so each pass of each variant
+    is spread over the same minute of machine time: a shared VM whose speed drifts by ±30% from
+    one second to the next then slows every variant alike, where timing whole files one after
+    the other would credit a lucky second to one of them and skew the ratio.
+    """
+    bounds = {path: segments(path, SEGMENT) for path, _ in variants.values()}
+    count = min(len(b) for b in bounds.values())
+    names = list(variants)
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(passes):
+        total = dict.fromkeys(names, 0.0)
+        for k in range(count):
+            for name in names[k % len(names) :] + names[: k % len(names)]:
+                path, read = variants[name]
+                start, end = bounds[path][k]
+                t = time.perf_counter()
+                read(path, start, end)
+                total[name] += time.perf_counter() - t
+        for name in names:
+            seconds[name].append(total[name])
+    return seconds
+
+
+def bench_parse(n: int, passes: int) -> dict[str, Any]:
     spec = sb.compile(Invoice)
     files = {
         kind: _data.write_file(DATA / f"{kind}-{n}.jsonl", kind, n) for kind in ("tool", "text", "mixed")
     }
 
-    def raw_limit(path: Path) -> Callable[[], int]:
-        def run() -> int:
-            c = 0
-            for line in read_lines(path):
-                d = orjson.loads(line)
-                for block in d["result"]["message"]["content"]:
-                    if block["type"] == "tool_use":
-                        Invoice.model_validate(block["input"])
+    def raw_limit(path: Path, start: int, end: int) -> int:
+        c = 0
+        for line in segment_lines(path, start, end):
+            d = orjson.loads(line)
+            for block in d["result"]["message"]["content"]:
+                if block["type"] == "tool_use":
+                    Invoice.model_validate(block["input"])
+                    c += 1
+        return c
+
+    def ours(path: Path, start: int, end: int) -> int:
+        c = 0
+        for line in segment_lines(path, start, end):
+            spec.parse(line)
+            c += 1
+        return c
+
+    from instructor.batch.processor import BatchProcessor
+
+    proc = BatchProcessor("anthropic/claude-haiku-4-5", Invoice)
+
+    def instructor(path: Path, start: int, end: int) -> int:
+        with path.open("rb") as f:
+            f.seek(start)
+            return len(proc.parse_results(f.read(end - start).decode()))
+
+    from anthropic.types.messages import MessageBatchIndividualResponse
+
+    def sdk_typed(path: Path, start: int, end: int) -> int:
+        c = 0
+        for line in segment_lines(path, start, end):
+            r = MessageBatchIndividualResponse.model_validate_json(line)
+            if r.result.type == "succeeded":
+                for block in r.result.message.content:
+                    if block.type == "tool_use":
+                        Invoice.model_validate(block.input)
                         c += 1
-            return c
+        return c
 
-        return run
-
-    def ours(path: Path) -> Callable[[], int]:
-        def run() -> int:
-            c = 0
-            for line in read_lines(path):
-                spec.parse(line)
-                c += 1
-            return c
-
-        return run
-
-    def instructor(path: Path) -> Callable[[], int]:
-        from instructor.batch.processor import BatchProcessor
-
-        proc = BatchProcessor("anthropic/claude-haiku-4-5", Invoice)
-
-        def run() -> int:
-            return len(proc.parse_results(path.read_text()))
-
-        return run
-
-    def sdk_typed(path: Path) -> Callable[[], int]:
-        from anthropic.types.messages import MessageBatchIndividualResponse
-
-        def run() -> int:
-            c = 0
-            for line in read_lines(path):
-                r = MessageBatchIndividualResponse.model_validate_json(line)
-                if r.result.type == "succeeded":
-                    for block in r.result.message.content:
-                        if block.type == "tool_use":
-                            Invoice.model_validate(block.input)
-                            c += 1
-            return c
-
-        return run
-
-    runs: dict[str, Callable[[], int]] = {
-        "raw limit (orjson + model_validate)": raw_limit(files["tool"]),
-        "structbatch spec.parse": ours(files["tool"]),
-        "instructor BatchProcessor.parse_results": instructor(files["tool"]),
-        "SDK MessageBatchIndividualResponse": sdk_typed(files["tool"]),
-        "structbatch spec.parse (text lines)": ours(files["text"]),
-        "structbatch spec.parse (mixed lines)": ours(files["mixed"]),
+    for name, read in (("raw", raw_limit), ("ours", ours), ("instructor", instructor), ("sdk", sdk_typed)):
+        got = sum(read(files["tool"], a, b) for a, b in segments(files["tool"], SEGMENT)[:1])
+        assert got == min(n, SEGMENT), f"{name} read {got} of {min(n, SEGMENT)} lines"
+    variants: dict[str, tuple[Path, Reader]] = {
+        "raw limit (orjson + model_validate)": (files["tool"], raw_limit),
+        "structbatch spec.parse": (files["tool"], ours),
+        "instructor BatchProcessor.parse_results": (files["tool"], instructor),
+        "SDK MessageBatchIndividualResponse": (files["tool"], sdk_typed),
+        "structbatch spec.parse (text lines)": (files["text"], ours),
+        "structbatch spec.parse (mixed lines)": (files["mixed"], ours),
     }
-    # Interleaved repeats, best of each: a noisy neighbour then slows every variant alike instead
-    # of one of them, which would skew the ratios.
-    best: dict[str, float] = dict.fromkeys(runs, float("inf"))
-    for _ in range(repeat):
-        for name, fn in runs.items():
-            secs, _count = best_of(fn, 1)
-            best[name] = min(best[name], secs)
-    rows: dict[str, Any] = {
-        name: {"seconds": secs, "lines": n, "lines_per_s": n / secs} for name, secs in best.items()
-    }
-    raw = rows["raw limit (orjson + model_validate)"]["lines_per_s"]
-    tool = rows["structbatch spec.parse"]["lines_per_s"]
+    seconds = interleaved(variants, passes)
+
+    def ratio(a: str, b: str) -> float:
+        """The median over passes of a's time over b's (each pass's two times are paired)."""
+        return statistics.median(x / y for x, y in zip(seconds[a], seconds[b], strict=True))
+
+    raw, tool = "raw limit (orjson + model_validate)", "structbatch spec.parse"
+    rows: dict[str, Any] = {}
+    for name, secs in seconds.items():
+        median = statistics.median(secs)
+        rows[name] = {"seconds": median, "lines": n, "lines_per_s": n / median}
     ratios = {
-        "parse_tool_vs_raw": tool / raw,
-        "parse_text_cost_vs_tool": tool / rows["structbatch spec.parse (text lines)"]["lines_per_s"],
-        "parse_mixed_cost_vs_tool": tool / rows["structbatch spec.parse (mixed lines)"]["lines_per_s"],
-        "instructor_vs_raw": rows["instructor BatchProcessor.parse_results"]["lines_per_s"] / raw,
-        "sdk_typed_vs_raw": rows["SDK MessageBatchIndividualResponse"]["lines_per_s"] / raw,
+        "parse_tool_vs_raw": ratio(raw, tool),
+        "parse_text_cost_vs_tool": ratio("structbatch spec.parse (text lines)", tool),
+        "parse_mixed_cost_vs_tool": ratio("structbatch spec.parse (mixed lines)", tool),
+        "instructor_vs_raw": ratio(raw, "instructor BatchProcessor.parse_results"),
+        "sdk_typed_vs_raw": ratio(raw, "SDK MessageBatchIndividualResponse"),
     }
-    return {"rows": rows, "ratios": ratios}
+    passes_tool_vs_raw = [r / t for r, t in zip(seconds[raw], seconds[tool], strict=True)]
+    return {"rows": rows, "ratios": ratios, "passes_tool_vs_raw": passes_tool_vs_raw}
 
 
 # ---- build + shard -----------------------------------------------------------------------------

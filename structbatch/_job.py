@@ -873,6 +873,14 @@ class Job(Generic[T]):
     def _handle_line(
         self, line: bytes, inflight: Mapping[str, InflightRequest], seen: set[str], row: BatchRow
     ) -> tuple[AttemptResult | None, str | None]:
+        fast = _parse.fast_result_line(self.spec, line)  # a clean tool answer, read in one pass
+        if fast is not None:
+            cid = fast.custom_id
+            req = inflight.get(cid) if cid is not None else None
+            if req is None or cid in seen:
+                return None, cid
+            if req.mode != Mode.PREFILL.value:
+                return self._decide(req, fast, None, row, line), cid
         try:
             obj = orjson.loads(line)
         except orjson.JSONDecodeError:
@@ -888,9 +896,15 @@ class Job(Generic[T]):
         return self._decide(req, outcome, obj, row, line), cid
 
     def _decide(
-        self, req: InflightRequest, outcome: Outcome[Any], obj: Mapping[str, Any], row: BatchRow, line: bytes
+        self,
+        req: InflightRequest,
+        outcome: Outcome[Any],
+        obj: Mapping[str, Any] | None,
+        row: BatchRow,
+        line: bytes,
     ) -> AttemptResult:
-        result_type = _result_type(obj)
+        """The attempt's result and the request's next step; `obj` (the parsed line) is only read
+        for a failure, so a success from the fast path passes None."""
         usage = outcome.usage
         u = (
             usage.input_tokens,
@@ -900,7 +914,7 @@ class Job(Generic[T]):
         )
         kind = outcome.kind
         s = self._settings
-        label = "succeeded" if outcome.ok else f"{result_type}:{kind.value if kind else ''}"
+        label = "succeeded" if outcome.ok else f"{_result_type(obj)}:{kind.value if kind else ''}"
         if kind is not None and not row.user_canceled:  # after a user cancel, what came back is final
             resubmits_used = req.attempts - req.reasks
             retryable = (
@@ -1111,13 +1125,13 @@ def _merge_system_text(job_system: str | None, item_system: Any) -> Any:
     return [{"type": "text", "text": job_system}, *item_system]
 
 
-def _result_type(obj: Mapping[str, Any]) -> str:
-    result = obj.get("result")
+def _result_type(obj: Mapping[str, Any] | None) -> str:
+    result = obj.get("result") if obj is not None else None
     return str(result.get("type")) if isinstance(result, Mapping) else "malformed"
 
 
-def _message_of(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    result = obj.get("result")
+def _message_of(obj: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    result = obj.get("result") if obj is not None else None
     if isinstance(result, Mapping) and isinstance(result.get("message"), Mapping):
         return result["message"]  # type: ignore[no-any-return]
     return None

@@ -38,7 +38,7 @@ import dataclasses
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, NotRequired
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired
 
 import orjson
 import pydantic
@@ -59,7 +59,7 @@ from ._extract import (
     same_json,
     suspect_finder,
 )
-from ._outcome import FailureKind, Outcome, Usage
+from ._outcome import FailureKind, Outcome, T, Usage
 from ._schema import Spec
 
 if TYPE_CHECKING:
@@ -125,14 +125,21 @@ def parse_result_line(
     request id (read from `result.error.error`, which is doubly nested); `expired`/`canceled`
     map to their kinds. Anything that is not a result object is `malformed_result`. Never raises.
     """
+    if isinstance(line, (bytes, str, bytearray, memoryview)):
+        fast = fast_result_line(spec, line)
+        if fast is not None:
+            return fast
+    return general_result_line(spec, line, prefill)
+
+
+def general_result_line(
+    spec: Spec[T], line: bytes | str | Mapping[str, Any], prefill: str | None = None
+) -> Outcome[T]:
+    """`parse_result_line` without its fast path: for a line `fast_result_line` has refused."""
     try:
         if not isinstance(line, (bytes, str, bytearray, memoryview)):
             return _parse_result_object(spec, line, prefill, line)
         text, tool = _line_text(line)
-        if tool:
-            fast = _fast_line(spec, text)
-            if fast is not None:
-                return fast
         try:
             obj = loads_document(text, tool)
         except ValueError as exc:
@@ -225,26 +232,40 @@ def result_line_validator(spec: Spec[Any]) -> Any:
 
     Validating the line in one pass (pydantic-core parses the JSON and validates the model
     together, in strict mode) costs less than `orjson.loads` + validating the input, so a clean
-    line costs about what the raw baseline costs. The envelope is TypedDicts, not models:
-    building and reading dicts takes a sixth fewer instructions a line than model instances.
-    Any line it does not accept (a text block, another tool, a cut or refused answer, an
-    invalid input, an errored result) takes the general path, which decides what it is.
+    line costs about what the raw baseline costs. The envelope is one flat TypedDict whose fields
+    are read through alias paths (`result.message.content.0.input`...), so pydantic-core builds
+    a single dict where nested TypedDicts built four, and only keys go through its string
+    cache (the values of a batch rarely repeat): measured 5-9% less time a line than nested
+    TypedDicts.
+    `content.1` must be absent (a second block is not a clean answer). Any line it does not
+    accept (a text block, another tool, a cut or refused answer, an invalid input, an errored
+    result) takes the general path, which decides what it is.
     """
     if spec.model is None:
         return None
+
+    def at(tp: Any, first: str, *rest: str | int) -> Any:
+        return Annotated[tp, pydantic.Field(validation_alias=pydantic.AliasPath(first, *rest))]
+
+    message = ("result", "message")
+    block = (*message, "content", 0)
     # built per spec: the tool name and the input model are the spec's (hence the call syntax,
     # through an alias the type checker does not treat as a static TypedDict declaration)
     typed_dict: Any = TypedDict
-    tool_stops: Any = Literal[_CLEAN_TOOL_STOPS]
-    block: Any = typed_dict(
-        "_ToolUse", {"type": Literal["tool_use"], "name": Literal[spec.name], "input": spec.model}
+    line: Any = typed_dict(
+        "_CleanToolLine",
+        {
+            "custom_id": str,
+            "result_type": at(Literal["succeeded"], "result", "type"),
+            "block_type": at(Literal["tool_use"], *block, "type"),
+            "name": at(Literal[spec.name], *block, "name"),
+            "value": at(spec.model, *block, "input"),
+            "second_block": NotRequired[at(None, *message, "content", 1)],
+            "stop_reason": at(Literal[_CLEAN_TOOL_STOPS], *message, "stop_reason"),
+            "usage": NotRequired[at(_LineUsage | None, *message, "usage")],
+        },
     )
-    usage: Any = NotRequired[_LineUsage | None]
-    message: Any = typed_dict(
-        "_Message", {"content": tuple[block], "stop_reason": tool_stops, "usage": usage}
-    )
-    result: Any = typed_dict("_Result", {"type": Literal["succeeded"], "message": message})
-    line: Any = typed_dict("_Line", {"custom_id": str, "result": result})
+    line.__pydantic_config__ = pydantic.ConfigDict(cache_strings="keys")
     return pydantic.TypeAdapter(line).validator
 
 
@@ -253,46 +274,51 @@ def result_line_validator(spec: Spec[Any]) -> Any:
 _line_needs_care = suspect_finder(ELISION_SUSPECT + "|NaN|Infinity")
 
 
-def fast_result_line(spec: Spec[Any], line: bytes | str) -> Outcome[Any] | None:
+def fast_result_line(spec: Spec[T], line: bytes | str | bytearray | memoryview) -> Outcome[T] | None:
     """One clean tool_use result line -> its Outcome, or None to take the general path.
 
-    The hot path of collecting results: a line that does not mention `tool_use`, may hold an
-    elision placeholder or a non-finite number, or does not validate strictly is left to
+    The hot path of collecting results, kept to the fewest Python steps (each is a measurable
+    share of a clean line's cost): a line that does not mention `tool_use`, may hold an elision
+    placeholder or a non-finite number, or does not validate strictly is left to
     `parse_result_line`, which checks every string of the input and explains what is wrong.
     Never raises.
     """
-    text, tool = _line_text(line)
-    return _fast_line(spec, text) if tool else None
+    validator = spec._line_validator
+    if validator is None:
+        return None
+    if type(line) is bytes:
+        if line[-1:] == b"\n":  # pydantic-core's parser pays more for trailing whitespace
+            line = line.rstrip()
+        if b"tool_use" not in line:
+            return None
+    else:
+        line, tool = _line_text(line)
+        if not tool:
+            return None
+    if _line_needs_care(line):
+        return None
+    try:
+        parsed = validator.validate_json(line, strict=True)
+    except ValueError:  # pydantic.ValidationError
+        return None
+    value = parsed["value"]
+    if spec.wrap:
+        value = getattr(value, spec.wrap)
+    return _success(value, _usage(parsed.get("usage")), parsed["custom_id"])
 
 
 def _line_text(line: bytes | str | bytearray | memoryview) -> tuple[bytes | str, bool]:
-    """A result line without its newline, and whether it mentions `tool_use` (a clean tool answer
-    takes the fast path; a tool input may hold integers orjson cannot keep exact)."""
+    """A result line without its newline, and whether it mentions `tool_use` (a tool input may
+    hold integers orjson cannot keep exact, so such a line is read by the exact parser)."""
     if isinstance(line, str):
         if line[-1:] == "\n":
             line = line.rstrip()
         return line, "tool_use" in line
     if type(line) is not bytes:
         line = bytes(line)
-    if line[-1:] == b"\n":  # pydantic-core's parser pays for trailing whitespace, orjson does not
+    if line[-1:] == b"\n":
         line = line.rstrip()
     return line, b"tool_use" in line
-
-
-def _fast_line(spec: Spec[Any], line: bytes | str) -> Outcome[Any] | None:
-    """`fast_result_line` once the line is known to mention tool_use."""
-    validator = spec._line_validator
-    if validator is None or _line_needs_care(line):
-        return None
-    try:
-        parsed = validator.validate_json(line, strict=True)
-    except ValueError:  # pydantic.ValidationError
-        return None
-    message = parsed["result"]["message"]
-    value = message["content"][0]["input"]
-    if spec.wrap:
-        value = getattr(value, spec.wrap)
-    return _success(value, _usage(message.get("usage")), parsed["custom_id"])
 
 
 #: a success as the constructor would fill it; `_success` copies it and sets three fields

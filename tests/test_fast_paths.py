@@ -1,6 +1,6 @@
 """The parser's fast paths decide exactly what the general path decides.
 
-Clean tool_use result lines (`_parse._fast_line`) and the usual text answer (`_parse._fast_text`)
+Clean tool_use result lines (`_parse.fast_result_line`) and the usual text answer (`_parse._fast_text`)
 skip most of the general machinery for speed. Each test here parses the same input twice, once
 with the fast paths switched off, and requires the same outcome. The pre-checks that send a line
 to the general path (elision placeholders in any JSON spelling, NaN/Infinity, `\\u` escapes,
@@ -13,17 +13,22 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import orjson
 import pytest
+from helpers.jobsupport import FAST_POLL, FAST_RETRY, Person, Seq, rewriting_client
 from hypothesis import given
 from hypothesis import strategies as st
 
 import structbatch as sb
 from structbatch import _extract, _parse
+from structbatch.emulator import Emulator
 from structbatch.testing import strategies as sbst
+from tests.test_job import MIXED
+from tests.test_job import _rewrite as rewrite_mixed
 from tests.test_properties import SPECS
 
 PYDANTIC_SPECS = sorted(name for name, spec in SPECS.items() if spec.model is not None)
@@ -32,7 +37,7 @@ PYDANTIC_SPECS = sorted(name for name, spec in SPECS.items() if spec.model is no
 @contextmanager
 def general_path_only() -> Iterator[None]:
     with (
-        mock.patch.object(_parse, "_fast_line", lambda spec, line: None),
+        mock.patch.object(_parse, "fast_result_line", lambda spec, line: None),
         mock.patch.object(_parse, "_fast_text", lambda spec, text, usage: None),
     ):
         yield
@@ -238,3 +243,42 @@ def test_suspect_finders_search_anywhere() -> None:
     find = _extract.suspect_finder("b")
     assert find("abc") and find(b"xxb") and not find("xyz")
     assert not find(b"\xff\xfeb")  # bytes that are not UTF-8 (no JSON parser takes them)
+
+
+def test_a_job_records_the_same_outcomes_with_and_without_the_fast_path(tmp_path: Path) -> None:
+    """`Job` collection reads clean tool lines through `fast_result_line` (skipping its own parse
+    of the line); every kind of result must still end in the outcome the general path gives."""
+    taken: list[bool] = []
+    real = _parse.fast_result_line
+
+    def spy(spec: sb.Spec[Any], line: Any) -> sb.Outcome[Any] | None:
+        out = real(spec, line)
+        taken.append(out is not None)
+        return out
+
+    seen: dict[str, list[tuple[Any, ...]]] = {}
+    for label, patch in (
+        ("fast", mock.patch.object(_parse, "fast_result_line", spy)),
+        ("general", general_path_only()),
+    ):
+        responder = Seq({k: v[0] for k, v in MIXED.items()})
+        with patch, Emulator(responder=responder) as emu:
+            job = sb.Job(
+                Person,
+                model="claude-haiku-4-5",
+                store=tmp_path / f"{label}.db",
+                client=rewriting_client(emu, rewrite_mixed),
+                mode=sb.Mode.TOOL,
+                poll=FAST_POLL,
+                retry=FAST_RETRY,
+            )
+            for key in MIXED:
+                job.add(key, messages=f"Text about {key}.")
+            job.run()
+            seen[label] = [
+                (o.key, o.ok, o.kind, o.value, o.usage, o.attempts, o.repairs) for o in job.outcomes()
+            ]
+            job.close()
+    assert seen["fast"] == seen["general"]
+    assert [k for k, ok, *_ in seen["fast"] if ok] == ["ok", "overloaded", "expired", "invalid"]
+    assert True in taken and False in taken  # clean lines went fast, the others did not
