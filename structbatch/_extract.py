@@ -121,9 +121,6 @@ def suspect_finder(pattern: str) -> Callable[[bytes | str], bool]:
 
 
 _may_hold_elision = suspect_finder(ELISION_SUSPECT)
-#: strict JSON that orjson would read with a loss (a 64-bit overflow) or whose colons do not
-#: re-serialise one for one (a `\\u` escape may spell one): the tolerant parser reads it instead
-_needs_tolerant = suspect_finder(r"\\u|[0-9]{19}")
 
 
 def loads_json(text: str | bytes) -> Any:
@@ -139,8 +136,10 @@ def _loads_strict(text: str | bytes) -> tuple[Any, tuple[str, ...], bytes | None
     separator or inside a string, and strings re-serialise with the same colons (unless written
     with `\\u` escapes), so the colon counts of the text and of the value re-serialised by
     orjson (returned too, for validation) match exactly when no key was dropped. Big integers:
-    only a run of 19 digits can be one. A text with a `\\u` escape, a 19-digit run or a colon
-    count that differs goes to the tolerant parser, which keeps integers exact, refuses a
+    orjson reads one as a float of magnitude 9.2e18 or more, which it writes with an exponent
+    (`e+`), and only a run of 19 digits can be one; the digit search (the costlier check) runs
+    only when the re-serialised value holds an `e+`. A text with a `\\u` escape, a big integer
+    or a colon count that differs goes to the tolerant parser, which keeps integers exact, refuses a
     duplicate key with another value and names one with the same value (the only repair strict
     JSON can need).
     Raises `JSONProblem`.
@@ -156,8 +155,12 @@ def _loads_strict(text: str | bytes) -> tuple[Any, tuple[str, ...], bytes | None
             return (*parse_lenient(_as_str(text)), None)
         return value, (), None
     dumped = orjson.dumps(value)
-    colon: Any = ":" if isinstance(text, str) else b":"
-    if _needs_tolerant(text) or text.count(colon) != dumped.count(b":"):
+    colons = dumped.count(b":")
+    if isinstance(text, str):
+        odd = "\\u" in text or text.count(":") != colons
+    else:
+        odd = b"\\u" in text or text.count(b":") != colons
+    if odd or (b"e+" in dumped and _has_big_int(text)):
         return (*parse_lenient(_as_str(text)), None)
     if _may_hold_elision(text):
         audit(value)

@@ -879,7 +879,7 @@ class Job(Generic[T]):
             req = inflight.get(cid) if cid is not None else None
             if req is None or cid in seen:
                 return None, cid
-            if req.mode != Mode.PREFILL.value:
+            if req.mode != Mode.PREFILL.value:  # a prefilled answer is read with its prefill, below
                 return self._decide(req, fast, None, row, line), cid
         try:
             obj = orjson.loads(line)

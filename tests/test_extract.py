@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from structbatch._extract import (
     DUPLICATE_KEY,
@@ -176,6 +179,25 @@ def test_strict_path_keeps_big_integers_exact_and_allows_colons_in_strings() -> 
     assert loads_json('{"id": 123456789012345678901234567890}') == {"id": 123456789012345678901234567890}
     assert loads_json('{"t": "10:30", "u": "a\\":b"}') == {"t": "10:30", "u": 'a":b'}
     assert loads_json('"The story goes on..."') == "The story goes on..."
+
+
+@pytest.mark.parametrize(
+    "n",
+    [2**63 - 1, 2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1, 10**19, 99999999999999999999, -(10**40)],
+)
+@pytest.mark.parametrize("form", ['{{"n": {n}}}', '[1, {{"a": [{n}]}}]', '{{"t": "e+", "n": {n}}}'])
+def test_integers_at_the_64_bit_edges_stay_exact(n: int, form: str) -> None:
+    text = form.format(n=n)
+    for source in (text, text.encode()):
+        value = loads_json(source)
+        assert value == json.loads(text)
+        leaves = [value["n"]] if isinstance(value, dict) else [value[1]["a"][0]]
+        assert type(leaves[0]) is int
+
+
+@given(st.lists(st.integers(min_value=-(10**30), max_value=10**30), min_size=1, max_size=5))
+def test_integers_of_any_size_stay_exact(numbers: list[int]) -> None:
+    assert loads_json(json.dumps({"xs": numbers, "s": "x:y"})) == {"xs": numbers, "s": "x:y"}
 
 
 def test_rejections_are_reported_not_candidates() -> None:
