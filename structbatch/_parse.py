@@ -129,10 +129,10 @@ def parse_result_line(
         fast = fast_result_line(spec, line)
         if fast is not None:
             return fast
-    return general_result_line(spec, line, prefill)
+    return _general_result_line(spec, line, prefill)
 
 
-def general_result_line(
+def _general_result_line(
     spec: Spec[T], line: bytes | str | Mapping[str, Any], prefill: str | None = None
 ) -> Outcome[T]:
     """`parse_result_line` without its fast path: for a line `fast_result_line` has refused."""
@@ -277,25 +277,16 @@ _line_needs_care = suspect_finder(ELISION_SUSPECT + "|NaN|Infinity")
 def fast_result_line(spec: Spec[T], line: bytes | str | bytearray | memoryview) -> Outcome[T] | None:
     """One clean tool_use result line -> its Outcome, or None to take the general path.
 
-    The hot path of collecting results, kept to the fewest Python steps (each is a measurable
-    share of a clean line's cost): a line that does not mention `tool_use`, may hold an elision
-    placeholder or a non-finite number, or does not validate strictly is left to
+    The hot path of collecting results: a line that does not mention `tool_use`, may hold an
+    elision placeholder or a non-finite number, or does not validate strictly is left to
     `parse_result_line`, which checks every string of the input and explains what is wrong.
     Never raises.
     """
     validator = spec._line_validator
     if validator is None:
         return None
-    if type(line) is bytes:
-        if line[-1:] == b"\n":  # pydantic-core's parser pays more for trailing whitespace
-            line = line.rstrip()
-        if b"tool_use" not in line:
-            return None
-    else:
-        line, tool = _line_text(line)
-        if not tool:
-            return None
-    if _line_needs_care(line):
+    line, tool = _line_text(line)
+    if not tool or _line_needs_care(line):
         return None
     try:
         parsed = validator.validate_json(line, strict=True)
@@ -316,7 +307,7 @@ def _line_text(line: bytes | str | bytearray | memoryview) -> tuple[bytes | str,
         return line, "tool_use" in line
     if type(line) is not bytes:
         line = bytes(line)
-    if line[-1:] == b"\n":
+    if line[-1:] == b"\n":  # pydantic-core's parser pays more for trailing whitespace than a strip
         line = line.rstrip()
     return line, b"tool_use" in line
 

@@ -238,11 +238,6 @@ class Spec(Generic[T]):
 
     def parse(self, message: Any, *, prefill: str | None = None) -> Outcome[T]:
         """Parse an SDK `Message`, a message dict, or one batch result line into an `Outcome`."""
-        if type(message) is bytes:  # a raw result line: the hot path, with no layer it can skip
-            fast = _parse.fast_result_line(self, message)
-            if fast is not None:
-                return fast
-            return _parse.general_result_line(self, message, prefill)
         if isinstance(message, (bytes, str)) or (isinstance(message, Mapping) and "result" in message):
             return cast("Outcome[T]", _parse.parse_result_line(self, message, prefill=prefill))
         result_obj = getattr(message, "result", None)
