@@ -38,6 +38,7 @@ from . import _batching as batching
 from . import _parse
 from ._cost import batch_cost
 from ._errors import DuplicateKeyError, InputError, JobError, KeyMismatchError, PreflightError, StoreError
+from ._extract import loads_document
 from ._modes import PREFILL_TEXT, Mode, resolve_mode
 from ._outcome import RESUBMITTABLE_API_ERRORS, Failure, FailureKind, Outcome, Usage
 from ._reask import reask_params
@@ -882,8 +883,8 @@ class Job(Generic[T]):
             if req.mode != Mode.PREFILL.value:  # a prefilled answer is read with its prefill, below
                 return self._decide(req, fast, None, row, line), cid
         try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError:
+            obj = loads_document(line)  # integers of a tool input stay exact (orjson alone would not)
+        except ValueError:
             obj = None
         cid = obj.get("custom_id") if isinstance(obj, dict) else None
         if not isinstance(cid, str) or cid not in inflight:

@@ -526,3 +526,36 @@ def test_open_restores_limits_queue_cap_and_preflight(tmp_path: Path) -> None:
     override = sb.Job.open(path, preflight=True)
     assert override.preflight_enabled is True
     override.close()
+
+
+def test_integers_beyond_64_bits_in_a_tool_answer_stay_exact(tmp_path: Path) -> None:
+    """A tool answer the fast path leaves to the general one (here: text before the tool call)
+    keeps an integer beyond 64 bits exact; read with orjson alone it became a float and then a
+    'coerced' integer of another value."""
+    big = 123456789012345678901234
+    message = {
+        "content": [
+            {"type": "text", "text": "Here is the person."},
+            {"type": "tool_use", "id": "toolu_1", "name": "Person", "input": {"name": "Ann", "age": 777777}},
+        ],
+        "stop_reason": "tool_use",
+    }
+    with Emulator(responder=Seq({"k": [Scripted.message(message)]})) as emu:
+        # the emulator writes JSON with orjson, which refuses such integers: put it in on the way
+        client = rewriting_client(emu, lambda line: [line.replace(b"777777", str(big).encode())])
+        job = sb.Job(
+            Person,
+            model="claude-haiku-4-5",
+            store=tmp_path / "big.db",
+            client=client,
+            mode=Mode.TOOL,
+            poll=FAST_POLL,
+            retry=FAST_RETRY,
+        )
+        job.add("k", messages="Ann is very old.")
+        job.run()
+        (outcome,) = job.outcomes()
+        job.close()
+    assert outcome.ok, outcome.failure
+    assert outcome.value is not None and outcome.value.age == big
+    assert outcome.repairs == ()
