@@ -50,3 +50,7 @@ class PreflightError(StructbatchError):
 
 class JobError(StructbatchError):
     """A job cannot proceed (for example, the API refused to create a batch for a final reason)."""
+
+
+class JobBusyError(JobError):
+    """Another live process holds the job's driver lease (names its pid, host and since when)."""

@@ -36,6 +36,8 @@ class FailureKind(StrEnum):
     """A result line that is not a valid batch result object."""
     MISSING = "missing"
     """The API never returned a result for a submitted request."""
+    INTERNAL = "internal"
+    """A bug in structbatch itself (logged with its traceback); never re-asked or resubmitted."""
 
 
 #: Kinds that a later batch may fix by sending the same request again (the API did not process it,
