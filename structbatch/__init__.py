@@ -5,7 +5,9 @@ The whole public surface is re-exported here; everything else lives in private m
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ._batching import Limits
 from ._errors import (
@@ -21,19 +23,48 @@ from ._errors import (
 )
 from ._job import Job, PollPolicy, Progress, Summary
 from ._modes import CAPABILITIES_CHECKED, Capabilities, Mode, capabilities, refresh_capabilities, resolve_mode
-from ._outcome import Failure, FailureKind, Outcome, Usage
+from ._outcome import Failed, Failure, FailureKind, Outcome, Result, Success, Usage
 from ._retry import RetryPolicy
 from ._schema import FieldError, Spec, Validation, compile, compile_cached
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
+_M = TypeVar("_M", bound="BaseModel")
+_T = TypeVar("_T")
+
+
+@overload
+def parse_text(
+    text: str, schema_or_model: type[_M], *, stop_reason: str | None = None, prefill: str | None = None
+) -> Result[_M]: ...
+@overload
+def parse_text(
+    text: str, schema_or_model: Spec[_T], *, stop_reason: str | None = None, prefill: str | None = None
+) -> Result[_T]: ...
+@overload
+def parse_text(
+    text: str,
+    schema_or_model: Mapping[str, Any] | str | os.PathLike[str],
+    *,
+    stop_reason: str | None = None,
+    prefill: str | None = None,
+) -> Result[dict[str, Any]]: ...
 def parse_text(
     text: str, schema_or_model: Any, *, stop_reason: str | None = None, prefill: str | None = None
-) -> Outcome[Any]:
-    """Parse raw model text against a model class, JSON Schema dict or file (compiled once, cached)."""
-    spec = compile_cached(
-        schema_or_model if not isinstance(schema_or_model, dict) else _FrozenSchema(schema_or_model)
-    )
-    return spec.parse_text(text, stop_reason=stop_reason, prefill=prefill)
+) -> Result[Any]:
+    """Parse raw model text against a model class, a JSON Schema dict or file, or a `Spec`.
+
+    Model classes, schema dicts and paths are compiled once and cached. The result narrows like
+    everything else: `o.value` is the model instance (a dict for JSON Schema) inside `if o.ok:`.
+    """
+    if isinstance(schema_or_model, Spec):
+        spec: Spec[Any] = schema_or_model
+    elif isinstance(schema_or_model, Mapping):
+        spec = compile_cached(_FrozenSchema(schema_or_model))
+    else:
+        spec = compile_cached(schema_or_model)
+    return spec.parse_text(text, stop_reason=stop_reason, prefill=prefill).narrow()
 
 
 class _FrozenSchema(dict[str, Any]):
@@ -51,6 +82,7 @@ __all__ = [
     "CAPABILITIES_CHECKED",
     "Capabilities",
     "DuplicateKeyError",
+    "Failed",
     "Failure",
     "FailureKind",
     "FieldError",
@@ -65,11 +97,13 @@ __all__ = [
     "PollPolicy",
     "PreflightError",
     "Progress",
+    "Result",
     "RetryPolicy",
     "SchemaError",
     "Spec",
     "StoreError",
     "StructbatchError",
+    "Success",
     "Summary",
     "Usage",
     "Validation",

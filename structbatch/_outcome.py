@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -101,6 +101,9 @@ class Outcome(Generic[T]):
     `ok` is True exactly when `value` holds a validated value (a model instance, or a dict for JSON
     Schema specs) and `failure` is None. `repairs` lists every lossless repair or coercion applied
     to get the value (for example `"trailing_comma"`, `"coerce:$.qty:str->int"`), for auditing.
+
+    This is the one runtime class (construct it, `isinstance` it). For type checkers, what the
+    public API returns is `Result[T]` (`Success[T] | Failed[T]`), which narrows on `ok`.
     """
 
     ok: bool
@@ -115,20 +118,117 @@ class Outcome(Generic[T]):
     raw: Any = None
 
     @classmethod
-    def success(cls, value: T, **kw: Any) -> Outcome[T]:
-        return cls(ok=True, value=value, **kw)
+    def success(cls, value: T, **kw: Any) -> Success[T]:
+        """A success holding `value` (other fields as keywords: `usage=`, `key=`, ...)."""
+        return cast("Success[T]", cls(ok=True, value=value, **kw))
 
     @classmethod
     def fail(
         cls, kind: FailureKind, message: str, details: Mapping[str, Any] | None = None, **kw: Any
-    ) -> Outcome[T]:
-        return cls(ok=False, failure=Failure(kind, message, dict(details or {})), **kw)
+    ) -> Failed[T]:
+        """A failure of `kind` with one readable line and structured `details`."""
+        return cast("Failed[T]", cls(ok=False, failure=Failure(kind, message, dict(details or {})), **kw))
 
     @property
     def kind(self) -> FailureKind | None:
         """The failure kind, or None for a success."""
         return self.failure.kind if self.failure else None
 
-    def replace(self, **changes: Any) -> Outcome[T]:
+    def replace(self, **changes: Any) -> Result[T]:
         """A copy with some fields changed (outcomes are immutable)."""
-        return dataclasses.replace(self, **changes)
+        return cast("Result[T]", dataclasses.replace(self, **changes))
+
+    def narrow(self) -> Result[T]:
+        """This same object, typed as `Success[T] | Failed[T]` so that `if o.ok:` narrows it.
+
+        For code holding a plain `Outcome[T]` (say, after `isinstance(x, Outcome)`); everything
+        the public API returns is typed that way already.
+        """
+        return cast("Result[T]", self)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (`json.dumps` takes it as is): `key`, `custom_id`, `ok`, `kind`,
+        `message`, `details`, `value` (a model in JSON mode, by alias, as `model_validate` reads
+        it back), `usage`, `attempts`, `repairs`, `mode`. Failure fields are None for a success,
+        `value` is None for a failure."""
+        from pydantic_core import to_jsonable_python  # already loaded with pydantic; kept local
+
+        failure = self.failure
+        return {
+            "key": self.key,
+            "custom_id": self.custom_id,
+            "ok": self.ok,
+            "kind": None if failure is None else failure.kind.value,
+            "message": None if failure is None else failure.message,
+            # details are diagnostics (SDK objects may hide in them): anything odd becomes a string
+            "details": None if failure is None else to_jsonable_python(dict(failure.details), fallback=str),
+            "value": to_jsonable_python(self.value, by_alias=True) if self.ok else None,
+            "usage": self.usage.as_dict(),
+            "attempts": self.attempts,
+            "repairs": list(self.repairs),
+            "mode": None if self.mode is None else str(self.mode),
+        }
+
+
+class _Narrowed(type):
+    """Metaclass of `Success` and `Failed`, which are views of `Outcome`, not separate storage.
+
+    Every outcome is an `Outcome` instance (the parser's fast path fills an `Outcome`'s dict
+    directly), so `isinstance(o, Success)` means `isinstance(o, Outcome) and o.ok`, which also
+    makes `match o: case Success(value=v): ...` work. Calling `Success(...)` builds an `Outcome`
+    and checks that `ok` agrees.
+    """
+
+    _ok: bool
+
+    def __instancecheck__(cls, obj: object) -> bool:
+        return isinstance(obj, Outcome) and obj.ok is cls._ok
+
+    if not TYPE_CHECKING:  # type checkers keep the inherited dataclass signature
+
+        def __call__(cls, *args, **kwargs):
+            out = Outcome(*args, **kwargs)
+            if out.ok is not cls._ok:
+                raise TypeError(f"{cls.__name__} needs ok={cls._ok}; Outcome.success/fail build either")
+            return out
+
+
+class Success(Outcome[T], metaclass=_Narrowed):
+    """An `Outcome` with `ok` True: `value` is the validated `T`, `failure` and `kind` are None."""
+
+    _ok = True
+    __match_args__ = ("value",)
+
+    if TYPE_CHECKING:
+
+        @property
+        def ok(self) -> Literal[True]: ...
+        @property
+        def value(self) -> T: ...
+        @property
+        def failure(self) -> None: ...
+        @property
+        def kind(self) -> None: ...
+
+
+class Failed(Outcome[T], metaclass=_Narrowed):
+    """An `Outcome` with `ok` False: `failure` (and `kind`) say why, `value` is None."""
+
+    _ok = False
+    __match_args__ = ("failure",)
+
+    if TYPE_CHECKING:
+
+        @property
+        def ok(self) -> Literal[False]: ...
+        @property
+        def value(self) -> None: ...
+        @property
+        def failure(self) -> Failure: ...
+        @property
+        def kind(self) -> FailureKind: ...
+
+
+Result: TypeAlias = Success[T] | Failed[T]
+"""One outcome as the public API returns it: `if o.ok:` narrows it to `Success[T]` (`o.value: T`),
+the else branch to `Failed[T]` (`o.failure: Failure`)."""
