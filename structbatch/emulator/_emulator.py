@@ -12,6 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -20,10 +21,13 @@ import anthropic
 
 from ._clock import Clock
 from ._faults import Faults
+from ._http import App
 from ._models import Catalogue
 from ._responders import Rates, RatesResponder, Responder, SchemaResponder
-from ._server import App, EmulatorHTTPServer, serve_in_thread
+from ._server import EmulatorHTTPServer, serve_in_thread
+from ._state import StateFile
 from ._store import BatchInfo, BatchStore
+from ._transport import EmulatorTransport
 from ._validation import Limits
 from ._wire import IdMaker
 
@@ -40,6 +44,7 @@ class EmulatorConfig:
     `faults` / `rates`: a plan or its spec string (see `Faults.parse`, `Rates.parse`).
     `api_key`: when set, only this key is accepted (others get 401); else any non-empty key.
     `strict_models`: unknown model ids get 404 `not_found_error`, as the API answers.
+    `state`: a file that keeps batches and results across restarts (None: gone with the process).
     """
 
     port: int = 0
@@ -53,6 +58,7 @@ class EmulatorConfig:
     api_key: str | None = None
     strict_models: bool = True
     workdir: Path | None = None
+    state: Path | None = None
 
 
 class Emulator:
@@ -79,6 +85,7 @@ class Emulator:
         rates: Rates | str | None = None,
         time_scale: float | None = None,
         limits: Limits | None = None,
+        state: Path | str | None = None,
     ) -> None:
         overrides: dict[str, Any] = {
             "port": port,
@@ -88,12 +95,14 @@ class Emulator:
             "rates": rates,
             "time_scale": time_scale,
             "limits": limits,
+            "state": Path(state) if state is not None else None,
         }
         self.config = replace(
             config or EmulatorConfig(), **{k: v for k, v in overrides.items() if v is not None}
         )
         cfg = self.config
-        self.clock = Clock(scale=cfg.time_scale)
+        self._state = StateFile(Path(cfg.state)) if cfg.state is not None else None
+        self.clock = Clock(scale=cfg.time_scale, start=self._resumed_time())
         self._faults = _as_faults(cfg.faults, cfg.seed)
         base: Responder = responder or SchemaResponder(seed=cfg.seed)
         if cfg.rates is not None:
@@ -106,25 +115,40 @@ class Emulator:
         self._app: App | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
-    def start(self) -> Emulator:
-        """Bind 127.0.0.1 (port 0 = any free port) and serve in a daemon thread."""
-        if self._server is not None:
-            return self
+    def _resumed_time(self) -> datetime | None:
+        """With a state file, virtual time resumes where it was (never earlier than now)."""
+        if self._state is None:
+            return None
+        _, saved = self._state.load()
+        now = datetime.now(UTC)
+        return max(saved, now) if saved is not None else None
+
+    def _build(self) -> App:
+        """The emulated API (store, catalogue, fault plan): shared by the server and `transport()`."""
+        if self._app is not None:
+            return self._app
         cfg = self.config
-        self._tmp = tempfile.TemporaryDirectory(prefix="structbatch-emu-", dir=cfg.workdir)
+        if self._state is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="structbatch-emu-", dir=cfg.workdir)
         catalogue = Catalogue()
-        ids = IdMaker(cfg.seed)
+        ids = IdMaker()
         store = BatchStore(
-            Path(self._tmp.name),
+            Path(self._tmp.name) if self._tmp is not None else Path(),
             clock=self.clock,
             catalogue=catalogue,
             responder=lambda: self.responder,
             ids=ids,
             seed=cfg.seed,
             strict_models=cfg.strict_models,
+            state=self._state,
         )
         store.latency = cfg.latency
         store.cancel_latency = cfg.cancel_latency
+        store.base_url = "https://api.anthropic.com"  # what results_url says until a port is bound
+        if isinstance(self._responder, RatesResponder):
+            self._responder.seen(
+                cid for b in store.snapshot() if b.processing_status == "ended" for cid in b.custom_ids
+            )
         self._app = App(
             store=store,
             catalogue=catalogue,
@@ -136,10 +160,26 @@ class Emulator:
             api_key=cfg.api_key,
             strict_models=cfg.strict_models,
         )
-        self._server = EmulatorHTTPServer(cfg.port, self._app)
-        store.base_url = self.base_url
+        return self._app
+
+    def start(self) -> Emulator:
+        """Bind 127.0.0.1 (port 0 = any free port) and serve in a daemon thread."""
+        if self._server is not None:
+            return self
+        app = self._build()
+        self._server = EmulatorHTTPServer(self.config.port, app)
+        app.store.base_url = self.base_url
         self._thread = serve_in_thread(self._server)
         return self
+
+    def transport(self) -> EmulatorTransport:
+        """An httpx transport (sync and async) that serves this emulator in-process: no socket.
+
+        `anthropic.Anthropic(api_key="k", http_client=httpx.Client(transport=emu.transport()))`;
+        works with or without `start()`. (This SDK ships httpx as the module `httpx2`.)
+        """
+        self._build()
+        return EmulatorTransport(self._built_app)
 
     def stop(self) -> None:
         """Stop serving and delete every spilled request and result file."""
@@ -148,6 +188,8 @@ class Emulator:
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self._app is not None:
+            self._app.store.close()
         if self._tmp is not None:
             self._tmp.cleanup()
         self._server = self._thread = self._tmp = self._app = None
@@ -264,9 +306,13 @@ class Emulator:
         return self._server
 
     def _running_app(self) -> App:
-        self._running_server()
+        if self._app is None:
+            self._running_server()  # raises the "not running" error
         assert self._app is not None
         return self._app
+
+    def _built_app(self) -> App:
+        return self._build()
 
 
 def _as_faults(plan: Faults | str | None, seed: int) -> Faults:

@@ -11,11 +11,12 @@ Spec syntax (command line `--faults`, or `Faults.parse`)::
     RULE  := ENDPOINT ":" KIND [ "x" N | "@" P ] [ "~" ARG ]
     ENDPOINT := create | retrieve | list | results | cancel | delete
               | messages | count_tokens | models | *
-    KIND  := 429 | 500 | 529 | cut | lost | slow
+    KIND  := 429 | 500 | 529 | cut | lost | slow | error
 
 `x1` is the default. `~ARG`: seconds of `retry-after` for 429 (default 1) and 500/529 (default
 none); seconds of delay for `slow` (default 1); the fraction of the body sent before `cut`
-(default 0.5).
+(default 0.5); for `error`, the fraction of a stream's events sent before an `error` event
+(`overloaded_error`, default 0.5) ends it; a non-streamed call answers that error as a 529.
 """
 
 from __future__ import annotations
@@ -32,11 +33,11 @@ Endpoint = Literal[
     "create", "retrieve", "list", "results", "cancel", "delete", "messages", "count_tokens", "models"
 ]
 ENDPOINTS: Final[tuple[Endpoint, ...]] = get_args(Endpoint)
-FaultKind = Literal["429", "500", "529", "cut", "lost", "slow"]
+FaultKind = Literal["429", "500", "529", "cut", "lost", "slow", "error"]
 FAULT_KINDS: Final[tuple[FaultKind, ...]] = get_args(FaultKind)
 
 _RULE: Final = re.compile(
-    r"^\s*(?P<endpoint>[a-z_]+|\*)\s*:\s*(?P<kind>429|500|529|cut|lost|slow)\s*"
+    r"^\s*(?P<endpoint>[a-z_]+|\*)\s*:\s*(?P<kind>429|500|529|cut|lost|slow|error)\s*"
     r"(?:x\s*(?P<count>\d+)|@\s*(?P<rate>\d*\.?\d+))?\s*(?:~\s*(?P<arg>\d*\.?\d+))?\s*$"
 )
 
@@ -63,8 +64,8 @@ class FaultRule:
             if not 0.0 <= self.rate <= 1.0:
                 raise ValueError(f"fault rate must be within [0, 1], not {self.rate}")
             self.count = None
-        if self.kind == "cut" and self.arg is not None and not 0.0 <= self.arg < 1.0:
-            raise ValueError("the cut fraction must be within [0, 1)")
+        if self.kind in ("cut", "error") and self.arg is not None and not 0.0 <= self.arg < 1.0:
+            raise ValueError(f"the {self.kind} fraction must be within [0, 1)")
 
     def matches(self, endpoint: Endpoint) -> bool:
         return self.endpoint in ("*", endpoint)
@@ -89,6 +90,7 @@ class Decision:
     retry_after: float | None = None
     lost: bool = False  # handle the call, then drop the connection without a response
     cut: float | None = None  # handle the call, send only this fraction of the body
+    error: float | None = None  # handle the call, break its stream with an error event here
 
 
 class Faults:
@@ -141,6 +143,8 @@ class Faults:
                     continue
                 if rule.kind == "lost":
                     return Decision(delay=delay, lost=True)
+                if rule.kind == "error":
+                    return Decision(delay=delay, error=rule.arg if rule.arg is not None else 0.5)
                 if rule.kind == "cut":
                     return Decision(delay=delay, cut=rule.arg if rule.arg is not None else 0.5)
                 retry_after = rule.arg if rule.arg is not None else (1.0 if rule.kind == "429" else None)

@@ -77,9 +77,16 @@ def usage(
 
 
 def complete_message(
-    partial: Mapping[str, Any], params: Mapping[str, Any], *, msg_id: str, service_tier: str
+    partial: Mapping[str, Any],
+    params: Mapping[str, Any],
+    *,
+    msg_id: str,
+    service_tier: str,
+    model: str | None = None,
 ) -> dict[str, Any]:
     """Fill in every `Message` field a responder left out (id, model, usage, nulls).
+
+    `model` is the id the API reports (the dated snapshot of an alias); default the requested id.
 
     Responders return at least `content` and `stop_reason`; a scripted raw message may set more,
     and what it sets wins. `usage` is merged so a partial usage keeps the computed rest.
@@ -90,7 +97,7 @@ def complete_message(
         "container": None,
         "content": content,
         "diagnostics": None,
-        "model": params.get("model"),
+        "model": model if model is not None else params.get("model"),
         "role": "assistant",
         "stop_details": None,
         "stop_reason": "end_turn",

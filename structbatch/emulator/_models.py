@@ -185,3 +185,8 @@ class Catalogue:
     def get(self, model_id: str) -> ModelSpec | None:
         """The entry for an id or alias, or None when the API would answer 404."""
         return self._by_id.get(model_id)
+
+    def canonical(self, model_id: str) -> str:
+        """The id the API reports in a message for a requested id or alias (the dated snapshot)."""
+        model = self._by_id.get(model_id)
+        return model.id if model is not None else model_id

@@ -18,9 +18,12 @@ import json
 import random
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol, TypeAlias
+
+import orjson
 
 from ._messages import refused, text_block, tool_use_block, truncated
 from ._validation import text_of
@@ -72,10 +75,14 @@ _DEFAULT_ERRORS: Final = {
 
 
 def request_key(params: Mapping[str, Any], custom_id: str | None) -> str:
-    """What deterministic choices hang on: the custom_id, else a hash of the request."""
+    """What deterministic choices hang on: the custom_id, else a hash of the request.
+
+    The hash ignores key order (clients serialise the same request in different orders, e.g.
+    the SDK's `stream()` and `create()`), so equal requests get equal answers.
+    """
     if custom_id is not None:
         return custom_id
-    return hashlib.sha256(dumps(params)).hexdigest()[:16]
+    return hashlib.sha256(orjson.dumps(params, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 
 # -- reading a request ---------------------------------------------------------------------------
@@ -401,9 +408,11 @@ OUTCOMES: Final[tuple[Outcome, ...]] = ("errored", "expired", "canceled", "trunc
 class Rates:
     """Fractions of requests that end in each failure outcome (the rest answer normally).
 
-    Decided per custom_id from a hash with the seed, so the same batch gets the same outcomes
-    every run, and a resubmitted custom_id fails the same way (use `ScriptedResponder` sequences
-    to script recoveries). `expired`/`canceled` apply inside batches only.
+    Decided per (request, attempt) from a hash with the seed: a request is its custom_id in a
+    batch (else a hash of its params), its attempt how many times the responder answered it
+    before. The same run gets the same outcomes every time, and a resubmitted custom_id (or an
+    SDK retry of a /v1/messages call) draws afresh, so it recovers as it would against the real
+    API. `expired`/`canceled` apply inside batches only.
     """
 
     errored: float = 0.0
@@ -444,9 +453,9 @@ class Rates:
                 values["error_types"] = tuple(t.strip() for t in types.split("|") if t.strip())
         return cls(**values)
 
-    def outcome_for(self, key: str, *, in_batch: bool) -> Outcome | None:
-        """The outcome drawn for request `key`, or None for a normal answer."""
-        draw = unit_float(self.seed, "rates", key)
+    def outcome_for(self, key: str, *, in_batch: bool, attempt: int = 0) -> Outcome | None:
+        """The outcome drawn for attempt `attempt` (0 = the first) of request `key`, or None."""
+        draw = unit_float(self.seed, "rates", key) if attempt == 0 else unit_float(self.seed, key, attempt)
         edge = 0.0
         for name in OUTCOMES:
             if not in_batch and name in ("expired", "canceled"):
@@ -463,10 +472,20 @@ class RatesResponder:
     def __init__(self, inner: Responder, rates: Rates) -> None:
         self.inner = inner
         self.rates = rates
+        self._attempts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def seen(self, custom_ids: Iterable[str]) -> None:
+        """Count earlier attempts (batches answered before a restart), so draws continue from them."""
+        with self._lock:
+            self._attempts.update(custom_ids)
 
     def respond(self, params: Mapping[str, Any], *, custom_id: str | None) -> Reply:
         key = request_key(params, custom_id)
-        outcome = self.rates.outcome_for(key, in_batch=custom_id is not None)
+        with self._lock:
+            attempt = self._attempts[key]
+            self._attempts[key] += 1
+        outcome = self.rates.outcome_for(key, in_batch=custom_id is not None, attempt=attempt)
         if outcome is None:
             return self.inner.respond(params, custom_id=custom_id)
         if outcome == "errored":

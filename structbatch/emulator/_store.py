@@ -20,7 +20,7 @@ import logging
 import random
 import shutil
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,6 +31,7 @@ from ._messages import complete_message
 from ._models import Catalogue
 from ._pages import page_body, paginate
 from ._responders import EndedReply, ErrorReply, Responder
+from ._state import StateFile
 from ._validation import check_message_params
 from ._wire import (
     ApiError,
@@ -102,8 +103,10 @@ class BatchStore:
         ids: IdMaker,
         seed: int,
         strict_models: bool,
+        state: StateFile | None = None,
     ) -> None:
-        self.directory = directory
+        self.directory = state.directory if state is not None else directory
+        self.state = state
         self.clock = clock
         self.catalogue = catalogue
         self.responder = responder
@@ -116,6 +119,56 @@ class BatchStore:
         self._batches: dict[str, _Batch] = {}
         self._order: list[str] = []  # creation order, deleted ones kept as pagination cursors
         self._lock = threading.Lock()
+        if state is not None:
+            self._load(state)
+
+    # -- persistence (only with a state file) -----------------------------------------------------
+    def _load(self, state: StateFile) -> None:
+        order, _ = state.load()
+        for batch_id in order:
+            meta = state.load_batch(self.directory / batch_id)
+            if meta is None:
+                continue
+            batch = _Batch(
+                id=meta["id"],
+                created_at=datetime.fromisoformat(meta["created_at"]),
+                latency=float(meta["latency"]),
+                custom_ids=list(meta["custom_ids"]),
+                offsets=list(meta["offsets"]),
+                directory=self.directory / batch_id,
+                processing_status=meta["processing_status"],
+                cancel_initiated_at=_when(meta["cancel_initiated_at"]),
+                ended_at=_when(meta["ended_at"]),
+                counts=dict(meta["counts"]),
+                results_size=int(meta["results_size"]),
+                deleted=bool(meta["deleted"]),
+            )
+            self._batches[batch.id] = batch
+            self._order.append(batch.id)
+
+    def _save(self, batch: _Batch, *, index: bool = False) -> None:
+        """Write `batch`'s metadata (and the index) to the state file, if there is one."""
+        if self.state is None:
+            return
+        meta = {
+            "id": batch.id,
+            "created_at": batch.created_at.isoformat(),
+            "latency": batch.latency,
+            "custom_ids": batch.custom_ids,
+            "offsets": batch.offsets,
+            "processing_status": batch.processing_status,
+            "cancel_initiated_at": _iso(batch.cancel_initiated_at),
+            "ended_at": _iso(batch.ended_at),
+            "counts": batch.counts,
+            "results_size": batch.results_size,
+            "deleted": batch.deleted,
+        }
+        if batch.directory.exists():
+            self.state.save_batch(batch.directory, meta)
+        if index:
+            with self._lock:
+                order = list(self._order)
+            self.state.save_index(order, self.clock.now())
 
     # -- endpoints -------------------------------------------------------------------------------
     def create(self, requests: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -139,6 +192,7 @@ class BatchStore:
         with self._lock:
             self._batches[batch_id] = batch
             self._order.append(batch_id)
+        self._save(batch, index=True)
         # The create response always shows the batch as committed: in_progress, nothing counted.
         return self._json(batch)
 
@@ -169,6 +223,7 @@ class BatchStore:
             if batch.processing_status == "in_progress":
                 batch.processing_status = "canceling"
                 batch.cancel_initiated_at = self.clock.now()
+                self._save(batch)
         return self._json(batch)
 
     def delete(self, batch_id: str) -> dict[str, Any]:
@@ -180,7 +235,9 @@ class BatchStore:
                     f"'{batch.processing_status}'; cancel it and wait until it has ended."
                 )
             batch.deleted = True
-        shutil.rmtree(batch.directory, ignore_errors=True)
+            for name in ("requests.jsonl", "results.jsonl"):
+                (batch.directory / name).unlink(missing_ok=True)
+            self._save(batch)
         return {"id": batch_id, "type": "message_batch_deleted"}
 
     def results(self, batch_id: str) -> tuple[Path, int]:
@@ -218,7 +275,9 @@ class BatchStore:
         ]
 
     def close(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
+        """Delete the spilled files, unless they are the state kept across restarts."""
+        if self.state is None:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
     # -- lifecycle --------------------------------------------------------------------------------
     def _get(self, batch_id: str) -> _Batch:
@@ -279,6 +338,7 @@ class BatchStore:
         batch.counts = counts
         batch.processing_status = "ended"
         batch.ended_at = ended_at
+        self._save(batch, index=True)
 
     def _answer(self, batch_id: str, custom_id: str, params: Any, responder: Responder) -> dict[str, Any]:
         """One request's result object; its params are validated here, as the API does [BP]."""
@@ -296,7 +356,11 @@ class BatchStore:
         if isinstance(reply, EndedReply):
             return {"type": reply.status}
         message = complete_message(
-            reply, params, msg_id=stable_id("msg", batch_id, custom_id), service_tier="batch"
+            reply,
+            params,
+            msg_id=stable_id("msg", batch_id, custom_id),
+            service_tier="batch",
+            model=self.catalogue.canonical(str(params.get("model"))),
         )
         return {"type": "succeeded", "message": message}
 
@@ -325,15 +389,21 @@ class BatchStore:
         }
 
 
-def stream_file(
-    path: Path, size: int, write: Callable[[bytes], Any], *, stop_after: int | None = None
-) -> None:
-    """Write `path` to `write` in 64 KiB chunks, optionally stopping after `stop_after` bytes."""
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def file_chunks(path: Path, size: int, *, stop_after: int | None = None) -> Iterator[bytes]:
+    """`path` in 64 KiB chunks, optionally stopping after `stop_after` bytes (a cut download)."""
     remaining = size if stop_after is None else min(size, stop_after)
     with open(path, "rb") as source:
         while remaining > 0:
             chunk = source.read(min(_CHUNK, remaining))
             if not chunk:
                 break
-            write(chunk)
+            yield chunk
             remaining -= len(chunk)

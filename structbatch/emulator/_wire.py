@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import secrets
 import threading
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -91,17 +92,21 @@ def stable_id(prefix: str, *parts: object) -> str:
 
 
 class IdMaker:
-    """Fresh ids, unique within one emulator run and reproducible for a given seed."""
+    """Fresh ids that never repeat, within one run or across restarts.
 
-    def __init__(self, seed: int) -> None:
-        self._seed = seed
+    Each maker draws a random salt, so two emulator processes (or one restarted on the same state)
+    never hand out the same batch or message id; a job store that keeps ids UNIQUE stays valid.
+    """
+
+    def __init__(self) -> None:
+        self._salt = secrets.token_hex(16)
         self._counter = itertools.count()
         self._lock = threading.Lock()
 
     def new(self, prefix: str) -> str:
         with self._lock:
             n = next(self._counter)
-        return stable_id(prefix, self._seed, n)
+        return stable_id(prefix, self._salt, n)
 
 
 def unit_float(*parts: object) -> float:

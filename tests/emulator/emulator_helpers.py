@@ -58,6 +58,7 @@ def raw(
     *,
     headers: dict[str, str] | None = None,
     api_key: str | None = "sk-emu-test0000",
+    version: str | None = "2023-06-01",
 ) -> tuple[int, dict[str, str], Any]:
     """One HTTP call without the SDK: status, lower-cased headers, parsed JSON (or bytes)."""
     data = json.dumps(body).encode() if body is not None else None
@@ -65,6 +66,8 @@ def raw(
     req.add_header("content-type", "application/json")
     if api_key is not None:
         req.add_header("x-api-key", api_key)
+    if version is not None:
+        req.add_header("anthropic-version", version)
     for name, value in (headers or {}).items():
         req.add_header(name, value)
     try:

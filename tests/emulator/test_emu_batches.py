@@ -47,7 +47,7 @@ def test_results_decode_through_the_sdk_one_per_custom_id(client: anthropic.Anth
         assert (
             message.id.startswith("msg_")
             and message.role == "assistant"
-            and message.model == "claude-haiku-4-5"
+            and message.model == "claude-haiku-4-5-20251001"  # the dated snapshot, as the API reports it
         )
         assert message.usage.service_tier == "batch" and message.usage.input_tokens > 0
 
