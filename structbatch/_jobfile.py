@@ -8,12 +8,19 @@ prompt = "Extract the recipe from this post:\n\n$text"
 [input]
 path = "../data/recipes.jsonl"         # .jsonl, .csv, or a folder of .txt/.md files
 key = "id"
+# recursive = true                     # a folder: read its subfolders too
+# glob = ["*.txt", "*.md"]             # a folder: which file names to read
 ```
 
 Relative paths are relative to the job file. The prompt is a `string.Template`: `$field` or
 `${field}` names a field of the input row; `$$` is a literal dollar sign. Every problem is an
 `InputError` naming the file, the line and the field, found before anything is submitted:
-`JobFile.check_inputs` streams every row once and renders its prompt.
+`JobFile.check_inputs` streams every row once and renders its prompt, and reports up to
+`MAX_PROBLEMS` problems of the input in one go.
+
+Read-only commands (`results`, `status --offline`, `export`) load a job file with
+`check_paths=False`: they need only its store, so a moved input or an edited schema does not lock
+anyone out of a finished job.
 """
 
 from __future__ import annotations
@@ -35,7 +42,17 @@ import orjson
 
 from . import _batching as batching
 from ._errors import InputError, SchemaError
-from ._inputs import FORMATS, Format, Row, infer_format, read_rows
+from ._inputs import (
+    DEFAULT_GLOBS,
+    FORMATS,
+    Format,
+    Problems,
+    Row,
+    TooManyProblems,
+    infer_format,
+    read_rows,
+    scan_folder,
+)
 from ._job import Job
 from ._modes import Mode
 from ._schema import Spec, compile
@@ -57,9 +74,12 @@ _KEYS: dict[str, frozenset[str]] = {
             "output",
             "limits",
             "params",
+            "wrap",
+            "tool_name",
+            "allow_key_change",
         }
     ),
-    "input": frozenset({"path", "format", "key", "text"}),
+    "input": frozenset({"path", "format", "key", "text", "recursive", "glob"}),
     "output": frozenset({"results", "failures", "summary"}),
     "limits": frozenset({"max_attempts", "max_reasks", "max_requests", "max_bytes", "max_queued_requests"}),
 }
@@ -68,12 +88,15 @@ _MODULE_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 @dataclass(frozen=True, slots=True)
 class InputConfig:
-    """`[input]`: where rows come from. `text` names the field the default prompt uses."""
+    """`[input]`: where rows come from. `text` names the field the default prompt uses;
+    `recursive` and `globs` say which files of a folder input are read."""
 
     path: Path
     format: Format
     key: str
     text: str = "text"
+    recursive: bool = False
+    globs: tuple[str, ...] = DEFAULT_GLOBS
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,10 +124,21 @@ class LimitsConfig:
 
 @dataclass(frozen=True, slots=True)
 class InputStats:
-    """What `check_inputs` found: rows, and characters of rendered prompts."""
+    """What `check_inputs` found: rows, characters of rendered prompts, and for a folder input
+    the files not read, by reason."""
 
     rows: int
     prompt_chars: int
+    skipped: Mapping[str, list[Path]] = field(default_factory=dict)
+
+    def skipped_report(self) -> list[str]:
+        """One line per reason: how many files were not read, a few of their names, and why."""
+        lines = []
+        for reason, paths in self.skipped.items():
+            names = ", ".join(p.name + ("/" if p.is_dir() else "") for p in paths[:3])
+            more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+            lines.append(f"skipped {len(paths)}: {names}{more}: {reason}")
+        return lines
 
 
 @dataclass(frozen=True)
@@ -124,6 +158,9 @@ class JobFile:
     preflight: bool = True
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     params: Mapping[str, Any] = field(default_factory=dict)
+    wrap: str | None = None
+    tool_name: str | None = None
+    allow_key_change: bool = False
 
     @property
     def name(self) -> str:
@@ -131,11 +168,24 @@ class JobFile:
 
     def spec(self) -> Spec[Any]:
         """Compile the schema: a JSON Schema file (relative to the job file) or `module:Model`."""
-        return load_schema(self.schema, base=self.path.parent, where=self._where("schema"))
+        return load_schema(
+            self.schema,
+            base=self.path.parent,
+            where=self._where("schema"),
+            wrap=self.wrap,
+            name=self.tool_name,
+        )
 
-    def rows(self) -> Iterator[Row]:
+    def rows(self, problems: Problems | None = None) -> Iterator[Row]:
         """Stream the input rows (no template or duplicate checks; see `check_inputs`)."""
-        return read_rows(self.input.path, self.input.format, self.input.key)
+        return read_rows(
+            self.input.path,
+            self.input.format,
+            self.input.key,
+            problems=problems,
+            recursive=self.input.recursive,
+            globs=self.input.globs,
+        )
 
     def render(self, row: Row) -> str:
         """The user message for one row; a template field the row lacks is an `InputError`."""
@@ -154,21 +204,47 @@ class JobFile:
             yield {"key": row.key, "messages": self.render(row)}
 
     def check_inputs(self) -> InputStats:
-        """Read every row once: formats, template fields, duplicate keys. Submits nothing."""
+        """Read every row once: formats, template fields, duplicate keys, empty inputs. Submits
+        nothing. Up to `MAX_PROBLEMS` problems are reported together in one `InputError`."""
+        problems = Problems()
         first_seen: dict[str, str] = {}
+        used = [name for name in self.prompt.get_identifiers() if name]
         rows = chars = 0
-        for row in self.rows():
-            if row.key in first_seen:
-                raise InputError(
-                    f"{row.where}: duplicate key {row.key!r} (first at {first_seen[row.key]}); "
-                    "keys must be unique"
-                )
-            first_seen[row.key] = row.where
-            chars += len(self.render(row))
-            rows += 1
+        try:
+            for row in self.rows(problems):
+                if row.key in first_seen:
+                    problems.add(
+                        f"{row.where}: duplicate key {row.key!r} (first at {first_seen[row.key]}); "
+                        "keys must be unique"
+                    )
+                    continue
+                first_seen[row.key] = row.where
+                try:
+                    text = self.render(row)
+                except InputError as exc:
+                    problems.add(str(exc))
+                    continue
+                if used and all(not _TemplateFields(row.fields).get(n, "").strip() for n in used):
+                    problems.add(
+                        f"{row.where}: key {row.key!r}: empty input: the prompt's field"
+                        f"{'s' if len(used) > 1 else ''} {', '.join(used)} "
+                        f"{'are' if len(used) > 1 else 'is'} empty, so there is nothing to extract"
+                    )
+                    continue
+                chars += len(text)
+                rows += 1
+        except TooManyProblems:
+            pass
+        if problems.messages:
+            raise problems.error(self.input.path)
         if rows == 0:
-            raise InputError(f"{self.input.path}: no input rows")
-        return InputStats(rows, chars)
+            raise InputError(f"{self.input.path}: empty input: no rows to extract from")
+        skipped: dict[str, list[Path]] = {}
+        if self.input.format == "folder":
+            skipped = scan_folder(
+                self.input.path, recursive=self.input.recursive, globs=self.input.globs
+            ).skipped
+        return InputStats(rows, chars, skipped)
 
     def job(self, client: anthropic.Anthropic | None = None, **options: Any) -> Job[Any]:
         """A `Job` with this file's settings on its store (created, with parent folders, if
@@ -184,10 +260,13 @@ class JobFile:
             system=self.system,
             max_attempts=self.limits.max_attempts,
             max_reasks=self.limits.max_reasks,
-            **self._client_side(),
+            **self.client_options(),
             **options,
             **self.params,
         )
+
+    def store_exists(self) -> bool:
+        return self.store.exists()
 
     def open_job(self, client: anthropic.Anthropic | None = None, **options: Any) -> Job[Any]:
         """The job already in the store; its stored settings (model, mode, prompt params) win
@@ -197,14 +276,19 @@ class JobFile:
                 f"{self.store}: no job store yet for {self.path}; start the job with "
                 "`structbatch run` or `structbatch submit`"
             )
-        return Job.open(self.store, client=client, spec=self.spec(), **self._client_side(), **options)
+        return Job.open(self.store, client=client, spec=self.spec(), **self.client_options(), **options)
 
-    def _client_side(self) -> dict[str, Any]:
-        return {
+    def client_options(self) -> dict[str, Any]:
+        """`Job` options that are this process's business, not the stored job's (limits, queue
+        cap, preflight, allow_key_change): they apply when reopening a store too."""
+        side: dict[str, Any] = {
             "limits": self.limits.batch_limits(),
             "max_queued_requests": self.limits.max_queued_requests,
             "preflight": self.preflight,
         }
+        if self.allow_key_change:
+            side["allow_key_change"] = True
+        return side
 
     def _where(self, key: str, table: str = "") -> str:
         line = _line_of(self.path.read_text(encoding="utf-8"), table, key)
@@ -225,12 +309,16 @@ class _TemplateFields(dict[str, str]):
                 self[name] = orjson.dumps(value).decode()
 
 
-def load_jobfile(path: str | Path, *, overrides: Mapping[str, Any] | None = None) -> JobFile:
-    """Read and check a job file. `overrides` replaces top-level values after reading
-    (e.g. `{"store": ..., "output": {...}}`) the way the demo points outputs elsewhere."""
+def load_jobfile(
+    path: str | Path, *, overrides: Mapping[str, Any] | None = None, check_paths: bool = True
+) -> JobFile:
+    """Read and check a job file. `overrides` replaces values after reading (a table's keys
+    one by one, e.g. `{"store": ..., "output": {...}}`), the way the demo points outputs elsewhere
+    and command-line flags (`--mode`, `--recursive`, ...) win over the file. `check_paths=False`
+    skips checking the input path (read-only commands need only the store)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(f"{path}: job file not found") from None
     except UnicodeDecodeError as exc:
@@ -239,11 +327,15 @@ def load_jobfile(path: str | Path, *, overrides: Mapping[str, Any] | None = None
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
-    data.update(overrides or {})
-    return _build(path, text, data)
+    for key, value in (overrides or {}).items():
+        if isinstance(value, Mapping) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return _build(path, text, data, check_paths=check_paths)
 
 
-def _build(path: Path, text: str, data: dict[str, Any]) -> JobFile:
+def _build(path: Path, text: str, data: dict[str, Any], *, check_paths: bool = True) -> JobFile:
     base = path.parent
 
     def where(key: str, table: str = "") -> str:
@@ -299,16 +391,41 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> JobFile:
     if "input" not in data:
         raise InputError(f'{path}: [input] table required (path = "...", key = "...")')
     in_path = base / get("path", str, _REQUIRED, "input")
-    if not in_path.exists():
+    if check_paths and not in_path.exists():
         raise fail("path", f"{in_path} does not exist", "input")
     fmt_name = get("format", str, None, "input")
     if fmt_name is not None and fmt_name not in FORMATS:
         raise fail("format", f"unknown format {fmt_name!r}; one of {', '.join(FORMATS)}", "input")
-    fmt: Format = fmt_name if fmt_name is not None else infer_format(in_path)
-    # A folder's keys are its file stems, so only JSONL and CSV name a key field.
-    key_field = "" if fmt == "folder" else get("key", str, _REQUIRED, "input")
+    fmt: Format
+    if fmt_name is not None:
+        fmt = fmt_name
+    elif check_paths:
+        fmt = infer_format(in_path)
+    else:
+        try:
+            fmt = infer_format(in_path)
+        except InputError:
+            fmt = "jsonl"  # only the store matters to a read-only command
+    # A folder's keys come from its file names, so only JSONL and CSV name a key field.
+    key_field = "" if fmt == "folder" else get("key", str, "" if not check_paths else _REQUIRED, "input")
     text_field = get("text", str, "text", "input")
-    inp = InputConfig(in_path, fmt, key_field, text_field)
+    recursive = get("recursive", bool, False, "input")
+    glob_value = get("glob", (str, list), None, "input")
+    if glob_value is None:
+        globs = DEFAULT_GLOBS
+    elif isinstance(glob_value, str):
+        globs = (glob_value,)
+    elif glob_value and all(isinstance(g, str) and g for g in glob_value):
+        globs = tuple(glob_value)
+    else:
+        raise fail("glob", 'expected a pattern or a list of patterns, e.g. glob = ["*.txt", "*.md"]', "input")
+    if (recursive or glob_value is not None) and fmt != "folder":
+        raise fail(
+            "recursive" if recursive else "glob",
+            f"only a folder input reads files (this input is {fmt})",
+            "input",
+        )
+    inp = InputConfig(in_path, fmt, key_field, text_field, recursive, globs)
 
     prompt_text = get("prompt", str, f"${{{text_field}}}")
     prompt = string.Template(prompt_text)
@@ -355,22 +472,33 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> JobFile:
         preflight=get("preflight", bool, True),
         limits=limits,
         params=dict(params),
+        wrap=get("wrap", str),
+        tool_name=get("tool_name", str),
+        allow_key_change=get("allow_key_change", bool, False),
     )
 
 
 _REQUIRED = object()
 
 
-def load_schema(source: str, *, base: Path = Path("."), where: str = "schema") -> Spec[Any]:
+def load_schema(
+    source: str,
+    *,
+    base: Path = Path("."),
+    where: str = "schema",
+    wrap: str | None = None,
+    name: str | None = None,
+) -> Spec[Any]:
     """Compile `source`: a JSON Schema file path (relative to `base`) or an importable
-    `module:Model`. Errors are `SchemaError`/`InputError` naming `where`."""
+    `module:Model`, with the job file's `wrap` and `tool_name`. Errors are
+    `SchemaError`/`InputError` naming `where` and the schema file once."""
     if _MODULE_REF.match(source) and not source.lower().endswith(".json"):
         module_name, _, attr = source.partition(":")
         model = _import_model(module_name, attr, base, where)
         try:
-            return compile(model)
+            return compile(model, name=name, wrap=wrap)
         except SchemaError as exc:
-            raise SchemaError(f"{where}: {source}: {exc}") from None
+            raise SchemaError(f"{where}: {_named(source, str(exc))}") from None
     file = base / source
     if not file.exists():
         raise InputError(
@@ -378,9 +506,22 @@ def load_schema(source: str, *, base: Path = Path("."), where: str = "schema") -
             "or module:Model for a Pydantic model)"
         )
     try:
-        return compile(str(file))
+        if file.read_bytes()[:3] == b"\xef\xbb\xbf":  # a byte-order mark some editors write
+            try:
+                document = orjson.loads(file.read_bytes()[3:])
+            except orjson.JSONDecodeError as exc:
+                raise SchemaError(f"{file}: not valid JSON ({exc})") from None
+            if not isinstance(document, dict):
+                raise SchemaError(f"{file}: a JSON Schema must be a JSON object")
+            return compile(document, name=name or document.get("title") or file.stem, wrap=wrap)
+        return compile(str(file), name=name, wrap=wrap)
     except SchemaError as exc:
-        raise SchemaError(f"{where}: {file}: {exc}") from None
+        raise SchemaError(f"{where}: {_named(str(file), str(exc))}") from None
+
+
+def _named(source: str, message: str) -> str:
+    """`message` starting with `source` exactly once (the compiler often names it already)."""
+    return message if message.startswith(source) else f"{source}: {message}"
 
 
 def _import_model(module_name: str, attr: str, base: Path, where: str) -> Any:

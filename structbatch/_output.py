@@ -2,7 +2,8 @@
 
 Each file is written to a temporary file in the same directory, flushed to disk, then renamed
 over the target (`os.replace` is atomic on POSIX and Windows), so a crash leaves either the old
-file or the new one, never half of one.
+file or the new one, never half of one. The new file gets the permissions any new file would
+(0666 less the umask), or keeps the old file's; `tempfile` alone would make it 0600.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        with contextlib.suppress(OSError):  # best effort: some filesystems have no modes
+            os.chmod(tmp, _mode_for(path))
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
@@ -64,6 +67,17 @@ def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """The old file's permission bits, else 0666 less the process umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        pass
+    mask = os.umask(0)  # the only portable way to read it: set and restore at once
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +138,36 @@ def format_failures(
         lines.append(f"{shown:<{width}}  {kind:<{kind_w}}  {attempts:>3}  {_one_line(message, 110)}")
     if more:
         lines.append(f"... and {more} more (see the failures file, or `structbatch results --failed`)")
+    return "\n".join(lines)
+
+
+def format_outcomes(
+    outcomes: Iterable[Outcome[Any]], spec_dump: Any = None, *, limit: int | None = None
+) -> str:
+    """`results --table`: one row per key with its value (compact JSON) or its failure."""
+    rows: list[tuple[str, str, str, str]] = []
+    more = 0
+    for o in outcomes:
+        if limit is not None and len(rows) >= limit:
+            more += 1
+            continue
+        if o.ok:
+            value = spec_dump(o.value) if spec_dump else orjson.dumps(o.value, default=str)
+            text = value.decode() if isinstance(value, bytes) else str(value)
+            rows.append((str(o.key), "ok", str(o.attempts), text))
+        else:
+            assert o.failure is not None
+            rows.append((str(o.key), o.failure.kind.value, str(o.attempts), o.failure.message))
+    if not rows:
+        return "no outcomes"
+    width = min(max(len("key"), *(len(r[0]) for r in rows)), 40)
+    kind_w = max(len("result"), *(len(r[1]) for r in rows))
+    lines = [f"{'key':<{width}}  {'result':<{kind_w}}  att  value / message", "-" * (width + kind_w + 30)]
+    for key, kind, attempts, text in rows:
+        shown = key if len(key) <= width else key[: width - 1] + "…"
+        lines.append(f"{shown:<{width}}  {kind:<{kind_w}}  {attempts:>3}  {_one_line(text, 120)}")
+    if more:
+        lines.append(f"... and {more} more")
     return "\n".join(lines)
 
 

@@ -5,41 +5,49 @@ Every command maps onto library calls: `run` is `Job(...).add_many(...)` + `Job.
 on the job's store, `results` streams `Job.outcomes()`. Progress goes to stderr; results,
 summaries and `--json` documents go to stdout.
 
-Exit codes:
-    0  success: every key finished ok (or the command did what it was asked)
-    1  the job finished, but some keys failed (see the failures file / `results --failed`)
-    2  usage or input error: bad arguments, job file, schema or input rows; nothing submitted
-    3  API or job error: the API refused, the store belongs to another job, key mismatch, ...
-    4  `collect`: not finished yet (batches still processing or keys waiting for resubmission)
-  130  interrupted (Ctrl-C); the store is consistent, `structbatch resume JOB` continues
+Exit codes: see `_cliutil.EXIT_CODES` (the one table; `--help` and the README print it).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
+import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import anthropic
 import orjson
 
-from . import _batching as batching
-from ._cost import BATCH_DISCOUNT, price_for
-from ._errors import InputError, ModeError, SchemaError, StructbatchError
+from ._cliutil import (
+    EXIT_API,
+    EXIT_BUSY,
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNFINISHED,
+    EXIT_USAGE,
+    PipeSafe,
+    cli_terms,
+    exit_code_epilog,
+    log_crash,
+)
+from ._errors import InputError, JobBusyError, ModeError, SchemaError, StructbatchError
 from ._job import Job, PollPolicy, Summary
-from ._jobfile import JobFile, load_jobfile, load_schema
+from ._jobfile import InputStats, JobFile, load_jobfile, load_schema
 from ._modes import Mode, resolve_mode
 from ._outcome import FailureKind
-from ._output import dumps_line, format_failures, outcome_record, write_outputs
-from ._progress import ProgressDisplay, human
+from ._output import dumps_line, format_failures, format_outcomes, outcome_record, write_outputs
+from ._progress import ProgressDisplay, log_handler
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_API, EXIT_UNFINISHED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-
+#: Files a read-only command accepts as JOB directly (the store instead of the job file).
+STORE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 #: Models `schema check` reports AUTO's choice for when no --model is given.
 SAMPLE_MODELS = ("claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-6", "claude-sonnet-5-5")
 
@@ -50,23 +58,81 @@ class UsageError(StructbatchError):
 
 @dataclass
 class Context:
-    """What every command needs: parsed args and the output streams."""
+    """What every command needs: parsed args, the output streams, and the parser (for hints)."""
 
     args: argparse.Namespace
     out: TextIO
     err: TextIO
+    parser: argparse.ArgumentParser | None = None
+
+    @property
+    def json(self) -> bool:
+        return bool(getattr(self.args, "json", False))
+
+    @property
+    def closed(self) -> bool:
+        """The reader of stdout went away (`| head`): stop producing output."""
+        return bool(getattr(self.out, "broken", False))
 
     def say(self, text: str = "") -> None:
         """Human-readable output (suppressed by --json, which prints one document instead)."""
-        if not self.args.json:
+        if not self.json:
             print(text, file=self.out)
 
     def note(self, text: str) -> None:
         print(text, file=self.err, flush=True)
 
     def emit(self, doc: Any) -> None:
-        if self.args.json:
+        """The command's one JSON document (with --json)."""
+        if self.json:
             self.out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
+
+    def fail(self, code: int, message: str, exc: BaseException, *, prefix: bool = True) -> int:
+        """Report an error in one line (in command-line terms) and return its exit code; with
+        --json, stdout still gets one document, saying what went wrong."""
+        text = cli_terms(message, self.has_flag)
+        self.note(f"structbatch: {text}" if prefix else text)
+        if self.json:
+            self.emit(
+                {
+                    "command": getattr(self.args, "command", None),
+                    "error": {"type": type(exc).__name__, "message": text.strip()},
+                    "exit_code": code,
+                }
+            )
+        return code
+
+    def has_flag(self, flag: str) -> bool:
+        """Whether some command accepts `flag` (so a hint never names one that does not exist)."""
+        return self.parser is not None and flag in _all_flags(self.parser)
+
+
+def _all_flags(parser: argparse.ArgumentParser) -> set[str]:
+    flags: set[str] = set()
+    for action in parser._actions:
+        flags.update(action.option_strings)
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                flags |= _all_flags(sub)
+    return flags
+
+
+@contextlib.contextmanager
+def _logging(ctx: Context) -> Iterator[None]:
+    """Show the `structbatch` logger on stderr while a command runs: warnings always, what the
+    engine is doing (creating, waiting for a create to settle, ...) unless --quiet, everything
+    with --debug. Records go through the live progress display when one is showing."""
+    logger = logging.getLogger("structbatch")
+    level = logging.DEBUG if ctx.args.debug else logging.WARNING if ctx.args.quiet else logging.INFO
+    handler = log_handler(ctx.err, level=level)
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(min(level, old_level) if old_level else level)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -110,12 +176,61 @@ def _api(args: argparse.Namespace, ctx: Context) -> Iterator[anthropic.Anthropic
     yield client
 
 
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Job-file values given as flags (`--mode`, `--wrap`, `--recursive`, ...): flags win."""
+    top: dict[str, Any] = {}
+    if getattr(args, "mode", None):
+        top["mode"] = args.mode
+    if getattr(args, "wrap", None):
+        top["wrap"] = args.wrap
+    if getattr(args, "allow_key_change", False):
+        top["allow_key_change"] = True
+    inp: dict[str, Any] = {}
+    if getattr(args, "recursive", False):
+        inp["recursive"] = True
+    if getattr(args, "glob", None):
+        inp["glob"] = list(args.glob)
+    if inp:
+        top["input"] = inp
+    return top
+
+
+def _load(args: argparse.Namespace) -> JobFile:
+    return load_jobfile(args.job, overrides=_overrides(args))
+
+
 def _new_job(cfg: JobFile, client: anthropic.Anthropic, args: argparse.Namespace) -> Job[Any]:
     return cfg.job(client, poll=_poll(args, emulator=getattr(args, "emulator", False)))
 
 
 def _open_job(cfg: JobFile, client: anthropic.Anthropic | None, args: argparse.Namespace) -> Job[Any]:
     return cfg.open_job(client, poll=_poll(args))
+
+
+def _store_of(args: argparse.Namespace) -> tuple[Path, JobFile | None]:
+    """The store a read-only command reads: JOB may be the job file or the store itself."""
+    path = Path(args.job)
+    if path.suffix.lower() in STORE_SUFFIXES:
+        if not path.exists():
+            raise InputError(f"{path}: no such job store")
+        return path, None
+    cfg = load_jobfile(path, check_paths=False)
+    if not cfg.store.exists():
+        raise InputError(
+            f"{cfg.store}: no job store yet for {cfg.path}; start the job with "
+            "`structbatch run` or `structbatch submit`"
+        )
+    return cfg.store, cfg
+
+
+def _open_readonly(args: argparse.Namespace, client: anthropic.Anthropic | None = None) -> Job[Any]:
+    """The job as its store recorded it (its own copy of the schema and settings), so reading
+    a finished job works whatever the job file or the schema file say now."""
+    store, cfg = _store_of(args)
+    options = cfg.client_options() if cfg is not None else {}
+    if client is not None:
+        options["poll"] = _poll(args)
+    return Job.open(store, client=client, **options)
 
 
 def _finish(ctx: Context, cfg: JobFile, job: Job[Any], *, what: str) -> Summary:
@@ -149,6 +264,18 @@ def _failure_kinds() -> list[str]:
     return [k.value for k in FailureKind]
 
 
+def _kinds(args: argparse.Namespace) -> list[str] | None:
+    """`--kind` / `--failed` as outcome kinds (None: every outcome)."""
+    if getattr(args, "kind", None):
+        unknown = sorted(set(args.kind) - {"ok", *_failure_kinds()})
+        if unknown:
+            raise UsageError(f"unknown --kind {unknown[0]!r}; one of ok, {', '.join(_failure_kinds())}")
+        return list(args.kind)
+    if getattr(args, "failed", False):
+        return _failure_kinds()
+    return None
+
+
 def _exit_for(summary: Summary) -> int:
     if summary.pending or summary.inflight:
         return EXIT_UNFINISHED
@@ -160,11 +287,21 @@ def _display(ctx: Context, label: str = "") -> Iterator[ProgressDisplay | None]:
     if ctx.args.quiet:
         yield None
         return
-    display = ProgressDisplay(ctx.err, label=label)
+    display = ProgressDisplay(ctx.err, label=label, style=getattr(ctx.args, "progress", "auto"))
     try:
         yield display
     finally:
         display.close()
+
+
+def _report_inputs(ctx: Context, cfg: JobFile, stats: InputStats) -> None:
+    ctx.note(f"{cfg.path}: {stats.rows} keys from {cfg.input.path}; store {cfg.store}")
+    for line in stats.skipped_report():
+        ctx.note(f"  {line}")
+
+
+def _skipped_doc(stats: InputStats) -> dict[str, list[str]]:
+    return {reason: [str(p) for p in paths] for reason, paths in stats.skipped.items()}
 
 
 # -- commands --------------------------------------------------------------------------------------
@@ -172,12 +309,12 @@ def _display(ctx: Context, label: str = "") -> Iterator[ProgressDisplay | None]:
 
 def cmd_run(ctx: Context) -> int:
     args = ctx.args
-    cfg = load_jobfile(args.job)
+    cfg = _load(args)
     spec = cfg.spec()
     stats = cfg.check_inputs()  # every row read and rendered before anything is submitted
     if args.dry_run:
-        return _dry_run(ctx, cfg, spec, stats.rows)
-    ctx.note(f"{cfg.path}: {stats.rows} keys from {cfg.input.path}; store {cfg.store}")
+        return dry_run(ctx, cfg, spec, stats)
+    _report_inputs(ctx, cfg, stats)
     with _api(args, ctx) as client, _new_job(cfg, client, args) as job:
         ctx.note(f"mode {job.mode.value} for model {job.model}")
         with _display(ctx) as display:
@@ -188,92 +325,65 @@ def cmd_run(ctx: Context) -> int:
     return _exit_for(summary)
 
 
-def _dry_run(ctx: Context, cfg: JobFile, spec: Any, rows: int) -> int:
-    mode = resolve_mode(spec, cfg.model, cfg.mode, **cfg.params)
-    limits = cfg.limits.batch_limits()
-    totals = {"bytes": 0, "json_chars": 0, "too_large": 0}
+def dry_run(ctx: Context, cfg: JobFile, spec: Any, stats: InputStats) -> int:
+    """`run --dry-run`: the plan, printed; nothing is submitted."""
+    from ._cliplan import plan, plan_text
 
-    def sizes() -> Iterator[tuple[int, int]]:
-        for i, item in enumerate(cfg.items()):
-            params = spec.params(
-                item["messages"],
-                model=cfg.model,
-                max_tokens=cfg.max_tokens,
-                mode=mode,
-                system=cfg.system,
-                **cfg.params,
-            )
-            body = batching.encode_params(params)
-            size = batching.entry_size(batching.custom_id_for(item["key"]), body)
-            totals["json_chars"] += len(body.decode())
-            if not limits.fits_alone(size):
-                totals["too_large"] += 1
-                continue
-            totals["bytes"] += size
-            yield i, size
-
-    n_batches = sum(1 for _ in batching.shard(sizes(), limits))
-    # Estimate: ~4 characters per token of the request JSON (prompt, system, tool schema). The
-    # real count differs by language and schema; `count_tokens` on a sample would be exact.
-    tokens_in = totals["json_chars"] // 4
-    price = price_for(cfg.model)
-    cost_in = tokens_in * price.input / 1e6 * BATCH_DISCOUNT if price else None
-    cost_out_max = rows * cfg.max_tokens * price.output / 1e6 * BATCH_DISCOUNT if price else None
-    doc = {
-        "job": str(cfg.path),
-        "keys": rows,
-        "model": cfg.model,
-        "mode": mode.value,
-        "request_bytes": totals["bytes"],
-        "too_large": totals["too_large"],
-        "batches": n_batches,
-        "estimated_input_tokens": tokens_in,
-        "token_estimate": "request JSON characters / 4",
-        "estimated_input_cost_usd": cost_in,
-        "max_output_cost_usd": cost_out_max,
-    }
-    ctx.say(f"dry run of {cfg.path}: nothing submitted")
-    ctx.say(f"  keys            {rows}")
-    ctx.say(f"  model / mode    {cfg.model} / {mode.value}")
-    ctx.say(f"  request bytes   {totals['bytes']:,} ({human(totals['bytes'])}B)")
-    if totals["too_large"]:
-        ctx.say(f"  too large       {totals['too_large']} (would fail as api_error, never submitted)")
-    ctx.say(
-        f"  batches         {n_batches} (caps: {limits.max_requests:,} requests, {limits.max_bytes:,} bytes)"
-    )
-    ctx.say(f"  input tokens    ≈ {tokens_in:,} (request JSON characters / 4)")
-    if cost_in is not None and cost_out_max is not None:
-        ctx.say(f"  input cost      ≈ ${cost_in:.4f} (batch prices)")
-        ctx.say(f"  output cost     ≤ ${cost_out_max:.4f} (if every answer used max_tokens={cfg.max_tokens})")
-    else:
-        ctx.say(f"  cost            unknown (no price for {cfg.model})")
+    doc = plan(cfg, spec, stats)
+    for line in stats.skipped_report():
+        ctx.note(f"  {line}")
+    ctx.say(plan_text(doc))
     ctx.emit(doc)
     return EXIT_OK
 
 
 def cmd_submit(ctx: Context) -> int:
-    cfg = load_jobfile(ctx.args.job)
+    cfg = _load(ctx.args)
     cfg.spec()
     stats = cfg.check_inputs()
+    _report_inputs(ctx, cfg, stats)
     with _api(ctx.args, ctx) as client, _new_job(cfg, client, ctx.args) as job:
         job.add_many(cfg.items())
         created = job.submit()
         summary = job.summary()
     ctx.say(f"{stats.rows} keys; {len(created)} batch(es) created: {', '.join(created) or 'none'}")
     ctx.say(f"check with `structbatch status {cfg.path}`; fetch with `structbatch collect {cfg.path}`")
-    ctx.emit({"command": "submit", "batches": created, "summary": summary.as_dict()})
+    ctx.emit(
+        {
+            "command": "submit",
+            "batches": created,
+            "summary": summary.as_dict(),
+            "skipped": _skipped_doc(stats),
+        }
+    )
     return EXIT_OK
 
 
 def cmd_status(ctx: Context) -> int:
-    cfg = load_jobfile(ctx.args.job)
-    client = None if ctx.args.offline else _client()
-    with _open_job(cfg, client, ctx.args) as job:
+    args = ctx.args
+    client = None
+    if not args.offline:
+        if os.environ.get("ANTHROPIC_API_KEY"):
+            client = _client()
+        else:
+            with _open_readonly(args) as job:
+                unfinished = job.summary().inflight
+            if unfinished:
+                raise UsageError(
+                    "ANTHROPIC_API_KEY is not set, and polling the open batches needs it; "
+                    f"`structbatch status --offline {args.job}` shows what the store knows"
+                )
+            ctx.note(
+                "ANTHROPIC_API_KEY is not set; no batch is open, so this is what the store knows "
+                "(the same as --offline)"
+            )
+    with _open_readonly(args, client) as job:
         if client is not None:
             job.wait(timeout=0)  # one poll of every open batch, recorded in the store
         summary = job.summary()
         batches = job.store.batches()
-    ctx.say(f"job {cfg.path} (store {cfg.store}, model {summary.model})")
+        store = job.store.path
+    ctx.say(f"job {args.job} (store {store}, model {summary.model})")
     ctx.say(str(summary))
     if batches:
         ctx.say("")
@@ -304,7 +414,7 @@ def cmd_status(ctx: Context) -> int:
 
 
 def cmd_collect(ctx: Context) -> int:
-    cfg = load_jobfile(ctx.args.job)
+    cfg = _load(ctx.args)
     with _open_job(cfg, _client(), ctx.args) as job:
         job.wait(timeout=0)
         n = job.collect()
@@ -316,7 +426,7 @@ def cmd_collect(ctx: Context) -> int:
 
 
 def cmd_resume(ctx: Context) -> int:
-    cfg = load_jobfile(ctx.args.job)
+    cfg = _load(ctx.args)
     with _open_job(cfg, _client(), ctx.args) as job:
         with _display(ctx) as display:
             job.on_progress = display
@@ -326,7 +436,7 @@ def cmd_resume(ctx: Context) -> int:
 
 
 def cmd_cancel(ctx: Context) -> int:
-    cfg = load_jobfile(ctx.args.job)
+    cfg = _load(ctx.args)
     with _open_job(cfg, _client(), ctx.args) as job:
         n = job.cancel(wait=not ctx.args.no_wait)
         ctx.note(f"{n} batch(es) canceled")
@@ -336,28 +446,55 @@ def cmd_cancel(ctx: Context) -> int:
 
 def cmd_results(ctx: Context) -> int:
     args = ctx.args
-    cfg = load_jobfile(args.job)
-    kinds: list[str] | None = None
-    if args.kind:
-        unknown = sorted(set(args.kind) - {"ok", *_failure_kinds()})
-        if unknown:
-            raise UsageError(f"unknown --kind {unknown[0]!r}; one of ok, {', '.join(_failure_kinds())}")
-        kinds = list(args.kind)
-    elif args.failed:
-        kinds = _failure_kinds()
-    with _open_job(cfg, None, args) as job:  # reads the store only: no API call, no key needed
+    if args.json and args.jsonl:
+        raise UsageError("--json prints one document, --jsonl one line per key: choose one")
+    kinds = _kinds(args)
+    with _open_readonly(args) as job:  # the store only: no API call, no key, no lease
         outcomes = job.outcomes(kinds=kinds)
+        dump = job.spec.dump_value
         if args.table:
-            ctx.out.write(format_failures(outcomes, limit=None, include_ok=True) + "\n")
+            ctx.out.write(format_outcomes(outcomes, dump, limit=None) + "\n")
+        elif args.json:
+            records = [outcome_record(o, dump) for o in outcomes]
+            ctx.emit({"command": "results", "job": args.job, "count": len(records), "outcomes": records})
         else:
             for outcome in outcomes:
-                ctx.out.write(dumps_line(outcome_record(outcome, job.spec.dump_value)).decode())
+                ctx.out.write(dumps_line(outcome_record(outcome, dump)).decode())
+                if ctx.closed:  # `| head`: the reader has what it wanted
+                    break
     return EXIT_OK
+
+
+def cmd_export(ctx: Context) -> int:
+    from ._export import EXPORT_FORMATS, write_export
+
+    args = ctx.args
+    fmt = args.format or _format_from_suffix(args.output)
+    if fmt not in EXPORT_FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(EXPORT_FORMATS)} (or an -o with that suffix)")
+    target = args.output or f"{Path(args.job).stem}.{fmt}"
+    with _open_readonly(args) as job:
+        if target == "-":
+            if fmt == "parquet":
+                raise UsageError("parquet is a binary file: give -o PATH")
+            n = write_export(job.outcomes(kinds=_kinds(args)), job.spec, fmt, ctx.out)
+            return EXIT_OK
+        n = write_export(job.outcomes(kinds=_kinds(args)), job.spec, fmt, Path(target))
+    ctx.say(f"wrote {n} rows to {target} ({fmt})")
+    ctx.emit({"command": "export", "format": fmt, "path": target, "rows": n})
+    return EXIT_OK
+
+
+def _format_from_suffix(output: str | None) -> str | None:
+    if not output or output == "-":
+        return None
+    suffix = Path(output).suffix.lower().lstrip(".")
+    return {"pq": "parquet", "ndjson": "jsonl"}.get(suffix, suffix) or None
 
 
 def cmd_schema_check(ctx: Context) -> int:
     args = ctx.args
-    spec = load_schema(args.file, base=Path.cwd(), where=args.file)
+    spec = load_schema(args.file, base=Path.cwd(), where=args.file, wrap=args.wrap)
     subset = spec.api_subset
     models = [args.model] if args.model else list(SAMPLE_MODELS)
     auto: dict[str, str] = {}
@@ -365,7 +502,7 @@ def cmd_schema_check(ctx: Context) -> int:
         try:
             auto[model] = resolve_mode(spec, model, Mode.AUTO).value
         except ModeError as exc:
-            auto[model] = f"error: {exc}"
+            auto[model] = f"error: {cli_terms(str(exc), ctx.has_flag)}"
     ctx.say(f"{args.file}: ok, compiles to tool {spec.name!r}")
     ctx.say(orjson.dumps(spec.tool, option=orjson.OPT_INDENT_2).decode())
     ctx.say(
@@ -376,6 +513,7 @@ def cmd_schema_check(ctx: Context) -> int:
         ctx.say(f"mode AUTO with {model}: {mode}")
     ctx.emit(
         {
+            "command": "schema check",
             "file": args.file,
             "tool": spec.tool,
             "api_subset": {"fits": subset.fits, "problems": list(subset.problems)},
@@ -401,6 +539,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document on stdout for scripts")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress display on stderr")
+    common.add_argument(
+        "--debug", action="store_true", help="show debug logs, and a traceback if structbatch itself fails"
+    )
     polling = argparse.ArgumentParser(add_help=False)
     polling.add_argument(
         "--poll",
@@ -408,18 +549,57 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="poll open batches every SECONDS (default 5 s growing to 60 s)",
     )
+    polling.add_argument(
+        "--progress",
+        choices=("auto", "bars", "plain"),
+        default="auto",
+        help="progress on stderr: bars (live, a terminal), plain lines (logs), or auto (bars on a TTY)",
+    )
+    polling.add_argument(
+        "--allow-key-change",
+        action="store_true",
+        help="accept batches created with another API key of the same workspace (TOML allow_key_change)",
+    )
     job = argparse.ArgumentParser(add_help=False)
     job.add_argument("job", metavar="JOB.toml", help="the job file")
+    stored = argparse.ArgumentParser(add_help=False)
+    stored.add_argument(
+        "job", metavar="JOB", help="the job file, or its store (.db): read as the store recorded the job"
+    )
+    filters = argparse.ArgumentParser(add_help=False)
+    filters.add_argument("--failed", action="store_true", help="only keys that failed")
+    filters.add_argument(
+        "--kind",
+        action="append",
+        metavar="KIND",
+        help="only this outcome kind (ok, invalid, ...); repeatable",
+    )
+    new = argparse.ArgumentParser(add_help=False)
+    new.add_argument(
+        "--mode", choices=[m.value for m in Mode], help="how the schema is put to the model (TOML mode)"
+    )
+    new.add_argument(
+        "--wrap", metavar="FIELD", help="wrap a non-object schema root in an object field (TOML wrap)"
+    )
+    new.add_argument(
+        "--recursive", action="store_true", help="a folder input: read subfolders too (TOML input.recursive)"
+    )
+    new.add_argument(
+        "--glob",
+        action="append",
+        metavar="PATTERN",
+        help="a folder input: read files matching PATTERN, e.g. '*.txt'; repeatable (TOML input.glob)",
+    )
 
     parser = argparse.ArgumentParser(
         prog="structbatch",
         description="Structured-output extraction with Claude's Message Batches API.",
-        epilog="Exit codes: 0 ok; 1 some keys failed; 2 usage or input error; 3 API or job error; "
-        "4 not finished yet (collect); 130 interrupted. The API key comes from ANTHROPIC_API_KEY.",
+        epilog=exit_code_epilog() + " The API key comes from ANTHROPIC_API_KEY.",
     )
+    parser.set_defaults(debug=False, quiet=False, json=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("run", parents=[common, polling, job], help="submit, wait and collect a job")
+    p = sub.add_parser("run", parents=[common, polling, new, job], help="submit, wait and collect a job")
     p.add_argument(
         "--dry-run", action="store_true", help="check inputs and show counts, bytes, batches and cost"
     )
@@ -427,11 +607,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
-        "submit", parents=[common, polling, job], help="add the inputs and create batches; do not wait"
+        "submit", parents=[common, polling, new, job], help="add the inputs and create batches; do not wait"
     )
     p.set_defaults(func=cmd_submit)
     p = sub.add_parser(
-        "status", parents=[common, polling, job], help="poll the job's batches once and show counts"
+        "status",
+        parents=[common, polling, stored],
+        help="poll the job's batches once and show counts",
     )
     p.add_argument("--offline", action="store_true", help="show what the store knows; no API call")
     p.set_defaults(func=cmd_status)
@@ -440,14 +622,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_collect)
     p = sub.add_parser(
-        "results", parents=[common, job], help="print outcomes from the store as JSONL (or a table)"
+        "results",
+        parents=[common, stored, filters],
+        help="print outcomes from the store as JSONL (or a table)",
     )
-    p.add_argument("--table", action="store_true", help="a readable table instead of JSONL")
-    p.add_argument("--failed", action="store_true", help="only keys that failed")
-    p.add_argument(
-        "--kind", action="append", metavar="KIND", help="only this outcome kind (ok, invalid, ...)"
-    )
+    p.add_argument("--table", action="store_true", help="a readable table with the values")
+    p.add_argument("--jsonl", action="store_true", help="one JSON object per key (the default)")
     p.set_defaults(func=cmd_results, poll=None)
+    p = sub.add_parser(
+        "export",
+        parents=[common, stored, filters],
+        help="write one row per key as Parquet, CSV or JSONL (needs structbatch[arrow])",
+    )
+    p.add_argument("--format", choices=("parquet", "csv", "jsonl"), help="default: from -o's suffix")
+    p.add_argument("-o", "--output", metavar="PATH", help="the file to write ('-' for stdout: csv, jsonl)")
+    p.set_defaults(func=cmd_export, poll=None)
     p = sub.add_parser(
         "cancel", parents=[common, polling, job], help="cancel the job's open batches and pending keys"
     )
@@ -472,13 +661,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("file", metavar="FILE", help="a JSON Schema file, or module:Model")
     c.add_argument("--model", help="show which mode AUTO picks for this model")
+    c.add_argument("--wrap", metavar="FIELD", help="wrap a non-object root in an object field")
     c.set_defaults(func=cmd_schema_check)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (see the module docstring)."""
+    """Run the command line; returns the exit status (see `_cliutil.EXIT_CODES`)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    out, err = PipeSafe(sys.stdout), PipeSafe(sys.stderr)
     if argv and argv[0] == "emulator":
         from .emulator import main as emulator_main
 
@@ -491,26 +682,55 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help is 0, a usage error 2
         return int(exc.code or 0)
-    ctx = Context(args, sys.stdout, sys.stderr)
+    ctx = Context(args, cast("TextIO", out), cast("TextIO", err), parser=parser)
+    with _logging(ctx):
+        return _dispatch(ctx, argv)
+
+
+def _dispatch(ctx: Context, argv: Sequence[str]) -> int:
+    """Run the command; every exception becomes one line on stderr and its own exit code."""
+    args = ctx.args
     try:
         code: int = args.func(ctx)
         return code
     except (UsageError, InputError, SchemaError, ModeError) as exc:
-        ctx.note(f"structbatch: error: {exc}")
-        return EXIT_USAGE
+        return ctx.fail(EXIT_USAGE, f"error: {exc}", exc)
+    except JobBusyError as exc:
+        return ctx.fail(EXIT_BUSY, f"busy: {exc}", exc)
     except StructbatchError as exc:
-        ctx.note(f"structbatch: {type(exc).__name__}: {exc}")
-        return EXIT_API
-    except anthropic.APIError as exc:
-        ctx.note(f"structbatch: API error: {exc}")
-        return EXIT_API
-    except KeyboardInterrupt:
+        return ctx.fail(EXIT_API, f"{type(exc).__name__}: {exc}", exc)
+    except KeyboardInterrupt as exc:
         job = getattr(args, "job", None)
-        ctx.note(
+        return ctx.fail(
+            EXIT_INTERRUPTED,
             "\nstructbatch: interrupted; the store is consistent"
-            + (f": `structbatch resume {job}` continues" if job else "")
+            + (f": `structbatch resume {job}` continues" if job else ""),
+            exc,
+            prefix=False,
         )
-        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # a pipe closed under a stream we did not wrap (e.g. a child's)
+        return EXIT_OK
+    except Exception as exc:
+        if _is_api_error(exc):
+            return ctx.fail(EXIT_API, f"API error: {exc}", exc)
+        if args.debug:
+            traceback.print_exception(exc, file=ctx.err)
+            where = "traceback above"
+        else:
+            log = log_crash(exc, argv)
+            where = f"traceback in {log}" if log else "no log could be written"
+            where += "; --debug shows it here"
+        return ctx.fail(
+            EXIT_INTERNAL,
+            f"internal error (a bug in structbatch, please report it): {type(exc).__name__}: {exc} ({where})",
+            exc,
+        )
+
+
+def _is_api_error(exc: BaseException) -> bool:
+    # The SDK is imported only once a client exists, so an API error implies it is loaded.
+    anthropic_mod = sys.modules.get("anthropic")
+    return anthropic_mod is not None and isinstance(exc, anthropic_mod.APIError)
 
 
 if __name__ == "__main__":
