@@ -11,11 +11,10 @@ from ._cli import main
 from ._emulator import DEFAULT_API_KEY, Emulator, EmulatorConfig
 from ._faults import Decision, FaultRule, Faults
 from ._models import CATALOGUE, Catalogue, ModelSpec
+from ._rates import Rates, RatesResponder
 from ._responders import (
     EndedReply,
     ErrorReply,
-    Rates,
-    RatesResponder,
     Reply,
     Responder,
     SchemaResponder,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from ._emulator import Emulator, EmulatorConfig
 from ._faults import Faults
-from ._responders import Rates
+from ._rates import Rates
 from ._validation import Limits
 
 

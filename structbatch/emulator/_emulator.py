@@ -23,7 +23,8 @@ from ._clock import Clock
 from ._faults import Faults
 from ._http import App
 from ._models import Catalogue
-from ._responders import Rates, RatesResponder, Responder, SchemaResponder
+from ._rates import Rates, RatesResponder
+from ._responders import Responder, SchemaResponder
 from ._server import EmulatorHTTPServer, serve_in_thread
 from ._state import StateFile
 from ._store import BatchInfo, BatchStore

@@ -59,8 +59,19 @@ _FAULT_ERRORS: Final = {
     529: ("overloaded_error", "Overloaded"),
 }
 
-BodyReader = Callable[[int], bytes]
-"""Reads the request body given the size limit; raises the 413 `ApiError` past it."""
+BodyReader = Callable[[Endpoint, Limits], bytes]
+"""Reads the request body for an endpoint; raises the 413 `ApiError` past its limit (`body_limit`)."""
+
+
+def body_limit(endpoint: Endpoint, limits: Limits) -> int:
+    """The largest body an endpoint accepts: a batch create's, else a Messages request's."""
+    return limits.max_batch_bytes if endpoint == "create" else limits.max_message_bytes
+
+
+def too_large(limit: int) -> ApiError:
+    return ApiError(
+        413, "request_too_large", f"Request exceeds the maximum allowed number of bytes ({limit})."
+    )
 
 
 @dataclass
@@ -119,8 +130,7 @@ class App:
             endpoint, match = self._route(method, url.path)
             with self.calls_lock:
                 self.calls[endpoint] += 1
-            limit = self.limits.max_batch_bytes if endpoint == "create" else self.limits.max_message_bytes
-            raw = read_body(limit)
+            raw = read_body(endpoint, self.limits)
             self._authenticate(headers)
             _check_version(headers)
             decision = self.faults.decide(endpoint)

@@ -8,27 +8,34 @@ message (at least `content` and `stop_reason`; the emulator fills in ids and usa
 
 * `SchemaResponder` answers every structured-output style with schema-valid JSON.
 * `ScriptedResponder` gives chosen answers or outcomes per custom_id or prompt marker.
-* `RatesResponder` turns a seeded fraction of answers into the ways real answers go wrong.
+* `RatesResponder` (`_rates.py`) turns a seeded fraction of answers into real failures.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
-import re
 import threading
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol, TypeAlias
 
-import orjson
-
 from ._messages import refused, text_block, tool_use_block, truncated
+from ._prompt_schema import find_schema
+from ._request import (
+    GENERIC_SCHEMA,
+    answer_schema,
+    forced_tool,
+    output_schema,
+    pick_tool,
+    prefill_text,
+    prompt_schema,
+    prompt_text,
+    request_key,
+)
 from ._validation import text_of
 from ._values import example_value, invalid_value
-from ._wire import dumps, loads, stable_id, unit_float
+from ._wire import dumps, stable_id
 
 
 @dataclass(frozen=True)
@@ -58,13 +65,6 @@ class Responder(Protocol):
 
 PromptStyle = Literal["bare", "preamble", "fenced", "tags"]
 PROMPT_STYLES: Final[tuple[PromptStyle, ...]] = ("bare", "preamble", "fenced", "tags")
-GENERIC_SCHEMA: Final[dict[str, Any]] = {
-    "type": "object",
-    "properties": {"answer": {"type": "string"}},
-    "required": ["answer"],
-}
-_SCHEMA_KEYS: Final = frozenset({"type", "properties", "$defs", "anyOf", "oneOf", "$ref"})
-_FENCED_JSON: Final = re.compile(r"```(?:json)?\s*\n(.*?)```", re.DOTALL)
 _DEFAULT_ERRORS: Final = {
     "overloaded_error": "Overloaded",
     "api_error": "Internal server error",
@@ -72,77 +72,6 @@ _DEFAULT_ERRORS: Final = {
     "rate_limit_error": "Number of request tokens has exceeded your per-minute rate limit (emulated).",
     "timeout_error": "Request timed out",
 }
-
-
-def request_key(params: Mapping[str, Any], custom_id: str | None) -> str:
-    """What deterministic choices hang on: the custom_id, else a hash of the request.
-
-    The hash ignores key order (clients serialise the same request in different orders, e.g.
-    the SDK's `stream()` and `create()`), so equal requests get equal answers.
-    """
-    if custom_id is not None:
-        return custom_id
-    return hashlib.sha256(orjson.dumps(params, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
-
-
-# -- reading a request ---------------------------------------------------------------------------
-
-
-def forced_tool(params: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The tool a `tool_choice` of type tool/any forces, if any."""
-    choice = params.get("tool_choice") or {}
-    tools = [t for t in params.get("tools") or [] if isinstance(t, dict)]
-    if choice.get("type") == "tool":
-        return next((t for t in tools if t.get("name") == choice.get("name")), None)
-    if choice.get("type") == "any" and tools:
-        return tools[0]
-    return None
-
-
-def output_schema(params: Mapping[str, Any]) -> Any | None:
-    """The JSON Schema of `output_config.format`, if the request asks for native structured output."""
-    fmt = (params.get("output_config") or {}).get("format")
-    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
-        return fmt.get("schema")
-    return None
-
-
-def prompt_schema(params: Mapping[str, Any]) -> Any:
-    """The schema a prompt-mode request carries in a fenced ```json block of `system`."""
-    for match in _FENCED_JSON.finditer(text_of(params.get("system") or "")):
-        try:
-            candidate = loads(match.group(1))
-        except ValueError:
-            continue
-        if isinstance(candidate, dict) and (
-            {"type", "properties", "$defs", "anyOf", "$ref"} & set(candidate)
-        ):
-            return candidate
-    return GENERIC_SCHEMA
-
-
-def prefill_text(params: Mapping[str, Any]) -> str | None:
-    """The text of a final assistant turn (the prefill), or None."""
-    messages = params.get("messages") or []
-    if messages and messages[-1].get("role") == "assistant":
-        return text_of(messages[-1].get("content"))
-    return None
-
-
-def answer_schema(params: Mapping[str, Any]) -> Any:
-    """The schema the answer to `params` should follow, whichever mode the request uses."""
-    tool = forced_tool(params)
-    if tool is not None:
-        return tool.get("input_schema", {})
-    schema = output_schema(params)
-    return schema if schema is not None else prompt_schema(params)
-
-
-def prompt_text(params: Mapping[str, Any]) -> str:
-    """Everything a marker may be found in: system plus every message's text."""
-    parts = [text_of(params.get("system") or "")]
-    parts += [text_of(m.get("content")) for m in params.get("messages") or [] if isinstance(m, dict)]
-    return "\n".join(parts)
 
 
 # -- the schema responder -----------------------------------------------------------------------
@@ -154,10 +83,16 @@ class SchemaResponder:
     * forced tool (`tool_choice` tool/any) or tools with `auto`: a `tool_use` block with a
       deterministic schema-valid `input`, stop_reason `tool_use`;
     * `output_config.format` json_schema: the exact JSON as text, `end_turn`;
+    * a JSON Schema anywhere in the system prompt or a user turn (fenced or not, any wording;
+      see `_prompt_schema`): JSON for it. Fenced in `system` (structbatch's prompt channel) it
+      comes in a seeded mix of `styles`: bare, "Here's the …:" preamble + closing remark, fenced
+      ```json, `<json>` tags; found elsewhere it is bare JSON, as other clients ask for;
     * prefilled assistant turn: only the continuation after the prefill (the API never repeats it);
-    * otherwise (prompt mode): JSON for the schema in `system`'s fenced ```json block (else a generic
-      object), in a seeded mix of `styles`: bare, "Here's the …:" preamble + closing remark,
-      fenced ```json, `<json>` tags.
+    * no schema at all: a sentence of plain prose.
+
+    With several tools and `auto` / `any`, it calls the first tool the conversation has not
+    called yet (a function tool, then the output tool, as an agent expects); once every tool
+    was called, `auto` answers in text.
 
     An answer longer than `max_tokens` (≈ 4 chars a token) is cut, stop_reason `max_tokens`, as
     a real model would be.
@@ -178,11 +113,7 @@ class SchemaResponder:
 
     def respond(self, params: Mapping[str, Any], *, custom_id: str | None) -> Reply:
         key = request_key(params, custom_id)
-        tool = forced_tool(params)
-        choice = (params.get("tool_choice") or {}).get("type", "auto")
-        tools = [t for t in params.get("tools") or [] if isinstance(t, dict)]
-        if tool is None and choice == "auto" and tools and output_schema(params) is None:
-            tool = tools[0]
+        tool = pick_tool(params) if output_schema(params) is None else forced_tool(params)
         if tool is not None:
             value = self.value_for(tool.get("input_schema", {}), key)
             block = tool_use_block(stable_id("toolu", self.seed, key), tool["name"], value)
@@ -190,10 +121,15 @@ class SchemaResponder:
         schema = output_schema(params)
         if schema is not None:
             return self._fit(self._text(dumps(self.value_for(schema, key)).decode()), params)
-        value = self.value_for(prompt_schema(params), key)
+        found = find_schema(params)
         prefill = prefill_text(params)
+        if found is None and (prefill is None or not prefill.strip().startswith(("{", "["))):
+            return self._fit(self._text(_prose(params, prefill)), params)
+        value = self.value_for(found.schema if found is not None else GENERIC_SCHEMA, key)
         if prefill is not None:
             return self._fit(self._text(_continuation(prefill, dumps(value).decode())), params)
+        if found is not None and not found.fenced_in_system:
+            return self._fit(self._text(_pretty(value)), params)
         return self._fit(self._text(self._styled(value, params, key)), params)
 
     def _styled(self, value: Any, params: Mapping[str, Any], key: str) -> str:
@@ -225,6 +161,17 @@ class SchemaResponder:
         if written <= limit * 4:
             return message
         return truncated(message, keep_chars=limit * 4)
+
+
+def _prose(params: Mapping[str, Any], prefill: str | None) -> str:
+    """A plain-prose answer for a prompt that asks for no structure."""
+    messages = [m for m in params.get("messages") or [] if isinstance(m, dict) and m.get("role") == "user"]
+    asked = " ".join(text_of(messages[-1].get("content")).split()[:8]) if messages else ""
+    text = (
+        f'Thanks for your message about "{asked}". Here is a short answer in plain prose: the '
+        "structbatch emulator replies to prompts without a schema in sentences like this one."
+    )
+    return _continuation(prefill, text) if prefill else text
 
 
 def _pretty(value: Any) -> str:
@@ -396,100 +343,3 @@ def _invalidated(message: Mapping[str, Any], params: Mapping[str, Any], key: str
             block["text"] = dumps(invalid_value(answer_schema(params), key)).decode()
         content.append(block)
     return {**message, "content": content}
-
-
-# -- rates ----------------------------------------------------------------------------------------
-
-Outcome = Literal["errored", "expired", "canceled", "truncated", "refusal", "invalid"]
-OUTCOMES: Final[tuple[Outcome, ...]] = ("errored", "expired", "canceled", "truncated", "refusal", "invalid")
-
-
-@dataclass(frozen=True)
-class Rates:
-    """Fractions of requests that end in each failure outcome (the rest answer normally).
-
-    Decided per (request, attempt) from a hash with the seed: a request is its custom_id in a
-    batch (else a hash of its params), its attempt how many times the responder answered it
-    before. The same run gets the same outcomes every time, and a resubmitted custom_id (or an
-    SDK retry of a /v1/messages call) draws afresh, so it recovers as it would against the real
-    API. `expired`/`canceled` apply inside batches only.
-    """
-
-    errored: float = 0.0
-    expired: float = 0.0
-    canceled: float = 0.0
-    truncated: float = 0.0
-    refusal: float = 0.0
-    invalid: float = 0.0
-    error_types: tuple[str, ...] = ("overloaded_error", "api_error")
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        rates = [getattr(self, name) for name in OUTCOMES]
-        if any(r < 0 for r in rates) or sum(rates) > 1.0 + 1e-9:
-            raise ValueError("rates must be >= 0 and sum to at most 1")
-        if not self.error_types:
-            raise ValueError("error_types must not be empty")
-
-    @classmethod
-    def parse(cls, spec: str, *, seed: int = 0) -> Rates:
-        """Parse `errored=0.05:overloaded_error|api_error,expired=0.01,truncated=0.02,...`."""
-        values: dict[str, Any] = {"seed": seed}
-        for item in filter(None, (part.strip() for part in spec.split(","))):
-            name, _, rest = item.partition("=")
-            name = name.strip()
-            if name not in OUTCOMES or not rest:
-                raise ValueError(
-                    f"bad rate {item!r}: expected NAME=FRACTION with NAME in {', '.join(OUTCOMES)}"
-                )
-            rate, _, types = rest.partition(":")
-            try:
-                values[name] = float(rate)
-            except ValueError:
-                raise ValueError(f"bad rate {item!r}: {rate!r} is not a number") from None
-            if types:
-                if name != "errored":
-                    raise ValueError(f"bad rate {item!r}: only errored takes error types")
-                values["error_types"] = tuple(t.strip() for t in types.split("|") if t.strip())
-        return cls(**values)
-
-    def outcome_for(self, key: str, *, in_batch: bool, attempt: int = 0) -> Outcome | None:
-        """The outcome drawn for attempt `attempt` (0 = the first) of request `key`, or None."""
-        draw = unit_float(self.seed, "rates", key) if attempt == 0 else unit_float(self.seed, key, attempt)
-        edge = 0.0
-        for name in OUTCOMES:
-            if not in_batch and name in ("expired", "canceled"):
-                continue
-            edge += getattr(self, name)
-            if draw < edge:
-                return name
-        return None
-
-
-class RatesResponder:
-    """Wraps a responder and turns a seeded fraction of its answers into failures (see `Rates`)."""
-
-    def __init__(self, inner: Responder, rates: Rates) -> None:
-        self.inner = inner
-        self.rates = rates
-        self._attempts: Counter[str] = Counter()
-        self._lock = threading.Lock()
-
-    def seen(self, custom_ids: Iterable[str]) -> None:
-        """Count earlier attempts (batches answered before a restart), so draws continue from them."""
-        with self._lock:
-            self._attempts.update(custom_ids)
-
-    def respond(self, params: Mapping[str, Any], *, custom_id: str | None) -> Reply:
-        key = request_key(params, custom_id)
-        with self._lock:
-            attempt = self._attempts[key]
-            self._attempts[key] += 1
-        outcome = self.rates.outcome_for(key, in_batch=custom_id is not None, attempt=attempt)
-        if outcome is None:
-            return self.inner.respond(params, custom_id=custom_id)
-        if outcome == "errored":
-            types = self.rates.error_types
-            error_type = types[int(unit_float(self.rates.seed, "type", key) * len(types))]
-            return apply_script(Scripted.errored(error_type), params, custom_id, self.inner)
-        return apply_script(Scripted(outcome), params, custom_id, self.inner)

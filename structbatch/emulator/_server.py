@@ -14,8 +14,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ._http import App, Response
-from ._wire import ApiError
+from ._faults import Endpoint
+from ._http import App, Response, body_limit, too_large
+from ._validation import Limits
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,9 @@ class _Handler(BaseHTTPRequestHandler):
         if response.broken:
             self._drop()
 
-    def _read_body(self, limit: int) -> bytes:
+    def _read_body(self, endpoint: Endpoint, limits: Limits) -> bytes:
         length = int(self.headers.get("content-length") or 0)
+        limit = body_limit(endpoint, limits)
         if length > limit:
             remaining = length
             while remaining > 0:  # drain, so the client reads our 413 rather than a reset
@@ -61,9 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if not chunk:
                     break
                 remaining -= len(chunk)
-            raise ApiError(
-                413, "request_too_large", f"Request exceeds the maximum allowed number of bytes ({limit})."
-            )
+            raise too_large(limit)
         return self.rfile.read(length) if length else b""
 
     def _write(self, response: Response) -> None:

@@ -17,8 +17,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import anyio.to_thread
 import httpx2
 
-from ._http import App, Response
-from ._wire import ApiError
+from ._faults import Endpoint
+from ._http import App, Response, body_limit, too_large
+from ._validation import Limits
 
 
 class _Body(httpx2.SyncByteStream, httpx2.AsyncByteStream):
@@ -58,13 +59,10 @@ class EmulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
     def _serve(self, request: httpx2.Request) -> Response:
         body = request.content
 
-        def read_body(limit: int) -> bytes:
+        def read_body(endpoint: Endpoint, limits: Limits) -> bytes:
+            limit = body_limit(endpoint, limits)
             if len(body) > limit:
-                raise ApiError(
-                    413,
-                    "request_too_large",
-                    f"Request exceeds the maximum allowed number of bytes ({limit}).",
-                )
+                raise too_large(limit)
             return body
 
         target = request.url.raw_path.decode("ascii")

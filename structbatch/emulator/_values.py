@@ -10,11 +10,13 @@ non-recursive branch of a union).
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from typing import Any, Final
 
 from .._jsonschema_walk import merge_all_of
+from ._constraints import described, pattern_string
 
 _WORDS: Final = (
     "amber",
@@ -63,6 +65,7 @@ class ValueMaker:
             return self._word()
         if not isinstance(schema, dict):
             return None
+        schema = described(schema)  # bounds a transform moved into the description still bind
         if "$ref" in schema:
             target = self._resolve(schema["$ref"])
             rest = {k: v for k, v in schema.items() if k != "$ref"}
@@ -192,10 +195,15 @@ class ValueMaker:
             "uuid": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
         }
         text = formatted.get(fmt) if isinstance(fmt, str) else None
-        if text is None:
-            text = self._word()
         low = int(schema.get("minLength", 0))
         high = schema.get("maxLength")
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str):
+            matched = pattern_string(pattern, self.rng, min_length=low, max_length=high)
+            if matched is not None:
+                return matched
+        if text is None:
+            text = self._word()
         while len(text) < low:
             text += "-" + self._word()
         if high is not None:
@@ -214,6 +222,12 @@ class ValueMaker:
 
     def _number(self, schema: dict[str, Any], depth: int) -> float:
         low, high = self._bounds(schema, integer=False)
+        step = schema.get("multipleOf")
+        if isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0:
+            first, last = math.ceil(low / step), math.floor(high / step)
+            n = self.rng.randint(first, max(first, last)) if last - first < 10**6 else first
+            places = max(0, -math.floor(math.log10(step))) + 2 if step < 1 else 0
+            return float(round(n * step, places))
         return round(self.rng.uniform(low, high), 2) if high - low > 0.02 else low
 
     def _bounds(self, schema: dict[str, Any], *, integer: bool) -> tuple[float, float]:

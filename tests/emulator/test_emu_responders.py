@@ -81,11 +81,17 @@ def test_prompt_mode_uses_the_schema_from_system_in_every_style() -> None:
         _validate(json.loads(text[start:end]))
 
 
-def test_prompt_styles_are_configurable_and_generic_without_schema() -> None:
-    reply = SchemaResponder(styles={"tags": 1.0}).respond(params(), custom_id="a")
+def test_prompt_styles_are_configurable() -> None:
+    reply = SchemaResponder(styles={"tags": 1.0}).respond(params(system=SYSTEM), custom_id="a")
     text = reply["content"][0]["text"]  # type: ignore[index]
     assert text.startswith("<json>\n") and text.endswith("\n</json>")
-    assert set(json.loads(text[7:-8])) == {"answer"}
+    _validate(json.loads(text[7:-8]))
+
+
+def test_a_plain_prompt_gets_plain_prose() -> None:
+    reply = SchemaResponder().respond(params("Tell me about pancakes."), custom_id="a")
+    text = reply["content"][0]["text"]  # type: ignore[index]
+    assert "{" not in text and "pancakes" in text and reply["stop_reason"] == "end_turn"  # type: ignore[index]
 
 
 def test_answers_are_deterministic_and_vary_by_custom_id() -> None:
