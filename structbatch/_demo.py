@@ -1,10 +1,10 @@
 """`structbatch demo`: the example jobs against an embedded emulator with a planned mix of faults.
 
-Two job files from `examples/jobs/` (recipes in PROMPT mode, so answers arrive as messy text;
-invoices in TOOL mode) run one after the other against an in-process emulator. The emulator's
-natural answers are schema-valid JSON in a seeded mix of styles (bare, "Here's the ...:"
-preamble, ```json fences, <json> tags); a few keys are scripted to go wrong the ways real batches
-do. The plan below says what each scripted key should end as, and the demo checks the final
+Two job files from `examples/jobs/` (shipped in the package as `demo_data/`: recipes in PROMPT
+mode, so answers arrive as messy text; invoices in TOOL mode) run one after the other against an
+in-process emulator. The emulator's natural answers are schema-valid JSON in a seeded mix of
+styles (bare, "Here's the ...:" preamble, ```json fences, <json> tags); a few keys are scripted
+to go wrong the ways real batches do. The plan below says what each scripted key should end as, and the demo checks the final
 counts against it (exit 3 if they differ), so a broken `make demo` fails CI.
 """
 
@@ -194,14 +194,20 @@ class DemoResult:
         }
 
 
+#: The demo's jobs, inputs and schemas, shipped as package data (a copy of the repository's
+#: `examples/` files in the same layout; see demo_data/README.md), so the demo runs from an
+#: installed wheel in any directory.
+DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+
+
 def examples_root() -> Path:
-    """`examples/` of the current directory, else of the source checkout this module is in."""
-    for candidate in (Path.cwd() / "examples", Path(__file__).resolve().parents[1] / "examples"):
-        if (candidate / "jobs").is_dir() and (candidate / "data").is_dir():
-            return candidate
-    raise FileNotFoundError(
-        "the demo needs the repository's examples/ folder (jobs and data); run it from a checkout"
-    )
+    """The demo's `examples/` folder (jobs and data) inside the installed package."""
+    root = DEMO_DATA / "examples"
+    if not ((root / "jobs").is_dir() and (root / "data").is_dir()):
+        raise FileNotFoundError(
+            f"{root}: the demo's data is missing from this installation (reinstall structbatch)"
+        )
+    return root
 
 
 @contextlib.contextmanager

@@ -63,3 +63,31 @@ def test_demo_runs_as_planned(tmp_path: Path) -> None:
         summary = json.loads((out / demo.name / "summary.json").read_text(encoding="utf-8"))
         assert summary["counts"] == dict(demo.expected)
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["as_planned"] is True
+
+
+def test_the_packaged_demo_data_is_a_true_copy_of_the_examples() -> None:
+    """`structbatch/demo_data/` ships with the wheel; it must not drift from the examples."""
+    from structbatch._demo import DEMO_DATA
+
+    copies = [
+        p
+        for p in DEMO_DATA.rglob("*")
+        if p.is_file() and p.name != "README.md" and "__pycache__" not in p.parts
+    ]
+    assert len(copies) >= 6
+    for copy in copies:
+        original = ROOT / copy.relative_to(DEMO_DATA)
+        assert copy.read_bytes() == original.read_bytes(), f"update the copy: cp {original} {copy}"
+    for demo in DEMO_JOBS:  # every job the demo runs is in the package
+        assert (DEMO_DATA / "examples" / "jobs" / f"{demo.name}.toml").is_file()
+
+
+def test_the_demo_runs_from_any_directory(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("structbatch")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "structbatch.cli"]
+    done = subprocess.run(
+        [*command, "demo", "--json", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout)["as_planned"] is True
+    assert (tmp_path / "out" / "demo" / "recipes" / "results.jsonl").exists()
