@@ -68,12 +68,16 @@ LEADING_COLUMNS = (
 INSTALL_HINT = "pip install 'structbatch[arrow]'"
 
 
+class MissingDependency(ImportError):
+    """An optional dependency of tabular export is not installed (the message says how)."""
+
+
 def require_pyarrow() -> Any:
-    """`pyarrow`, or an ImportError that says which extra installs it."""
+    """`pyarrow`, or a `MissingDependency` that says which extra installs it."""
     try:
         pyarrow = importlib.import_module("pyarrow")
     except ImportError:
-        raise ImportError(
+        raise MissingDependency(
             f"tabular export (to_arrow, to_pandas, to_polars, --format parquet) needs pyarrow: {INSTALL_HINT}"
         ) from None
     return pyarrow
@@ -291,7 +295,7 @@ def to_polars(
     try:
         import polars
     except ImportError:
-        raise ImportError("to_polars needs polars: pip install polars") from None
+        raise MissingDependency("to_polars needs polars: pip install polars") from None
     frame = polars.from_arrow(outcomes_to_arrow(outcomes, spec, model=model))
     assert isinstance(frame, polars.DataFrame)
     return frame

@@ -19,9 +19,8 @@ import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
-import anthropic
 import orjson
 
 from ._cliutil import (
@@ -45,6 +44,9 @@ from ._modes import Mode, resolve_mode
 from ._outcome import FailureKind
 from ._output import dumps_line, format_failures, format_outcomes, outcome_record, write_outputs
 from ._progress import ProgressDisplay, log_handler
+
+if TYPE_CHECKING:  # the SDK costs seconds to import: read-only commands never load it
+    import anthropic
 
 #: Files a read-only command accepts as JOB directly (the store instead of the job file).
 STORE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
@@ -151,6 +153,8 @@ def _client() -> anthropic.Anthropic:
             "ANTHROPIC_API_KEY is not set. Export your key, or try it offline: `structbatch run "
             "--emulator JOB.toml`, or `structbatch emulator` and ANTHROPIC_BASE_URL=http://127.0.0.1:8765"
         )
+    import anthropic
+
     return anthropic.Anthropic()
 
 
@@ -466,22 +470,28 @@ def cmd_results(ctx: Context) -> int:
 
 
 def cmd_export(ctx: Context) -> int:
-    from ._export import EXPORT_FORMATS, write_export
+    from ._export import EXPORT_FORMATS, MissingDependency, write_export
 
+    try:
+        return _export(ctx, EXPORT_FORMATS, write_export)
+    except MissingDependency as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _export(ctx: Context, formats: Sequence[str], write_export: Any) -> int:
     args = ctx.args
     fmt = args.format or _format_from_suffix(args.output)
-    if fmt not in EXPORT_FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(EXPORT_FORMATS)} (or an -o with that suffix)")
+    if fmt not in formats:
+        raise UsageError(f"--format must be one of {', '.join(formats)} (or an -o with that suffix)")
     target = args.output or f"{Path(args.job).stem}.{fmt}"
+    if target == "-" and (fmt == "parquet" or args.json):
+        raise UsageError("-o - writes the table to stdout: csv or jsonl, without --json")
     with _open_readonly(args) as job:
-        if target == "-":
-            if fmt == "parquet":
-                raise UsageError("parquet is a binary file: give -o PATH")
-            n = write_export(job.outcomes(kinds=_kinds(args)), job.spec, fmt, ctx.out)
-            return EXIT_OK
-        n = write_export(job.outcomes(kinds=_kinds(args)), job.spec, fmt, Path(target))
-    ctx.say(f"wrote {n} rows to {target} ({fmt})")
-    ctx.emit({"command": "export", "format": fmt, "path": target, "rows": n})
+        outcomes = job.outcomes(kinds=_kinds(args))
+        n = write_export(outcomes, job.spec, fmt, ctx.out if target == "-" else Path(target), model=job.model)
+    if target != "-":
+        ctx.say(f"wrote {n} rows to {target} ({fmt})")
+        ctx.emit({"command": "export", "format": fmt, "path": target, "rows": n})
     return EXIT_OK
 
 
