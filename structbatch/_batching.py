@@ -20,22 +20,38 @@ MAX_BATCH_REQUESTS = 100_000
 MAX_BATCH_BYTES = 256 * 1024 * 1024
 CUSTOM_ID_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
+#: The longest key kept as its own custom_id: 64 less a job suffix (`-` and 8 salt characters).
+MAX_KEPT_KEY = 55
+
 _BODY_OPEN = b'{"requests":['
 _BODY_CLOSE = b"]}"
 
 
-def custom_id_for(key: str, *, salt: int = 0) -> str:
-    """A valid custom_id for a user key: the key itself when valid, else a readable, hashed form.
+def custom_id_for(key: str, *, salt: int = 0, job: str = "") -> str:
+    """A valid custom_id for a user key: the key itself when valid (and at most 55 characters),
+    else a readable, hashed form; with `job` (the job's random salt, see `_config`), followed by
+    `-<job>` — so `without_job_salt` of a salted id is the unsalted one.
 
-    The hashed form keeps up to 40 sanitised characters of the key (for humans reading results)
-    and adds 16 hex digits of its SHA-256, so distinct keys get distinct ids. `salt` > 0 lengthens
-    nothing but changes the digest, for the (astronomically rare) collision the store detects.
+    The job suffix makes a job's custom_ids its own: another job over the same keys, even under
+    the same API key, never sends one of them, which is what lets reconciliation prove a batch
+    ours (see `_submit`). The hashed form keeps a sanitised prefix of the key (for humans reading
+    results) and adds 16 hex digits of its SHA-256, so distinct keys get distinct ids. `salt` > 0
+    changes the digest, for the (astronomically rare) collision the store detects.
     """
-    if salt == 0 and CUSTOM_ID_PATTERN.match(key):
-        return key
+    suffix = f"-{job}" if job else ""
+    if salt == 0 and len(key) <= MAX_KEPT_KEY and CUSTOM_ID_PATTERN.match(key):
+        return key + suffix
     digest = hashlib.sha256(f"{salt}:{key}".encode()).hexdigest()[:16]
-    readable = re.sub(r"[^a-zA-Z0-9_-]+", "_", key).strip("_")[:40]
-    return f"{readable}-{digest}" if readable else f"k-{digest}"
+    readable = re.sub(r"[^a-zA-Z0-9_-]+", "_", key).strip("_")[: MAX_KEPT_KEY - 17]
+    return (f"{readable}-{digest}" if readable else f"k-{digest}") + suffix
+
+
+_JOB_SUFFIX = re.compile(r"-[a-z0-9]{8}$")
+
+
+def without_job_salt(custom_id: str) -> str:
+    """`custom_id` without a job's `-<salt>` suffix (for tools keyed by unsalted ids)."""
+    return _JOB_SUFFIX.sub("", custom_id)
 
 
 def split_params(params: Mapping[str, Any]) -> tuple[bytes, bytes]:

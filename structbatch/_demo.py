@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from ._batching import custom_id_for
+from ._batching import custom_id_for, without_job_salt
 from ._job import PollPolicy, RetryPolicy, Summary
 from ._jobfile import load_jobfile
 from ._modes import Mode
@@ -104,6 +104,8 @@ class PlannedResponder:
         self._lock = threading.Lock()
 
     def respond(self, params: Mapping[str, Any], *, custom_id: str | None) -> Any:
+        if custom_id is not None:  # plans (and seeded answers) are by the id without the job's salt
+            custom_id = without_job_salt(custom_id)
         steps = self.plan.get(custom_id or "")
         step: Scripted | None = None
         if steps:

@@ -40,6 +40,20 @@ class StoreError(StructbatchError):
     """The job store cannot be used: newer schema version, a different spec, or corruption."""
 
 
+class ConfigChangeError(StoreError):
+    """A job's request settings differ from its store's after a batch was submitted.
+
+    `setting` names the setting (`model`, `mode`, `max_tokens`, `system`, `params`, `spec`);
+    `stored` and `given` are its two values, so a command line can name its own flag.
+    """
+
+    def __init__(self, message: str, *, setting: str, stored: object, given: object) -> None:
+        super().__init__(message)
+        self.setting = setting
+        self.stored = stored
+        self.given = given
+
+
 class KeyMismatchError(StructbatchError):
     """A batch was created with a different API key (names both last-four suffixes)."""
 

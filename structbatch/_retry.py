@@ -1,8 +1,13 @@
-"""Retrying API calls: capped, jittered backoff that follows `retry-after`.
+"""Retrying API calls: the one retry layer, with capped, jittered backoff that follows `retry-after`.
 
-Idempotent calls (retrieve, list, results) are retried on 429, 5xx, 529 and connection errors.
-Batch creation is never retried here: a lost create response may have created a batch, so the
-job reconciles first (see `_job`). A 429 that says the spend limit is reached is final.
+Every API call the engine makes goes through a client copy with the SDK's own retries off
+(`no_sdk_retries`: `client.with_options(max_retries=0)`), so each call is retried by exactly one
+mechanism — this one — and we see every error first: a spend-limit 429 is final at first sight
+(the SDK would have retried it), and a server's `retry-after` is waited once, not twice.
+
+Idempotent calls (retrieve, list, count_tokens, results) are retried on 408, 409, 429, 5xx, 529
+and connection errors. Batch creation is never retried here: a lost create response may have
+created a batch, so `_submit` reconciles first.
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
-
-import anthropic
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import JobError
+
+if TYPE_CHECKING:
+    import anthropic
 
 log = logging.getLogger("structbatch")
 R = TypeVar("R")
@@ -43,6 +49,18 @@ class RetryPolicy:
             return min(retry_after, self.maximum)
         base: float = min(self.initial * (2.0**attempt), self.maximum)
         return base * random.uniform(0.75, 1.0)
+
+
+def sdk() -> Any:
+    """The `anthropic` module, imported on first use: `import structbatch` never loads the SDK."""
+    import anthropic
+
+    return anthropic
+
+
+def no_sdk_retries(client: anthropic.Anthropic) -> anthropic.Anthropic:
+    """A copy of `client` (same key, base URL, HTTP client) whose SDK retries are off."""
+    return client.with_options(max_retries=0)
 
 
 def retry_after_seconds(exc: anthropic.APIStatusError) -> float | None:
@@ -78,6 +96,7 @@ def is_spend_limit(exc: anthropic.APIStatusError) -> bool:
 
 def is_transient(exc: BaseException) -> bool:
     """Errors worth retrying an idempotent call for."""
+    anthropic = sdk()
     if isinstance(exc, anthropic.APIConnectionError):  # includes APITimeoutError
         return True
     if isinstance(exc, anthropic.APIStatusError):
@@ -90,7 +109,9 @@ def is_transient(exc: BaseException) -> bool:
 def call_with_retry(
     fn: Callable[[], R], *, what: str, policy: RetryPolicy, sleep: Callable[[float], None] = time.sleep
 ) -> R:
-    """Call `fn`, retrying transient errors per `policy`; raises `JobError` on a final error."""
+    """Call `fn`, retrying transient errors per `policy`; raises `JobError` on a spend limit and
+    the SDK's own exception on any other final error."""
+    anthropic = sdk()
     attempt = 0
     while True:
         try:

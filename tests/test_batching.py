@@ -114,7 +114,9 @@ def test_sharding_by_count_and_bytes_through_the_api(tmp_path: Path, monkeypatch
             assert [r["custom_id"] for r in sent] == list(batch.custom_ids)
             # byte-exact: each entry is the stored params, unchanged
             for r in sent:
-                (seq,) = [o for o in range(1, 32) if job.store.key_of(o) == r["custom_id"]]
+                (seq,) = [
+                    o for o in range(1, 32) if r["custom_id"] == f"{job.store.key_of(o)}-{job.config.salt}"
+                ]
                 assert orjson.dumps(r["params"]) == job.store.params_of(seq)
         assert sum(len(c.custom_ids) for c in created) == 30
         by_count = [len(c.custom_ids) for c in created]

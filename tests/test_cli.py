@@ -59,7 +59,7 @@ def test_run_writes_results_failures_and_summary(
     results = lines(tmp_path / "job.results.jsonl")
     assert [r["key"] for r in results] == ["k0", "k1", "k2", "k3", "k4"]
     ok = results[0]
-    assert ok["ok"] is True and isinstance(ok["value"], dict) and ok["custom_id"] == "k0"
+    assert ok["ok"] is True and isinstance(ok["value"], dict) and ok["custom_id"].startswith("k0-")  # the key, then the job salt
     assert {"attempts", "usage", "repairs", "mode"} <= set(ok)
     failures = lines(tmp_path / "job.failures.jsonl")
     assert [(f["key"], f["failure"]["kind"]) for f in failures] == [("k2", "truncated")]  # type: ignore[index]

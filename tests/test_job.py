@@ -10,7 +10,16 @@ from typing import Any
 
 import orjson
 import pytest
-from helpers.jobsupport import FAST_POLL, FAST_RETRY, Person, Seq, custom_id_of, fast_job, rewriting_client
+from helpers.jobsupport import (
+    FAST_POLL,
+    FAST_RETRY,
+    Person,
+    Seq,
+    custom_id_of,
+    fast_job,
+    key_of,
+    rewriting_client,
+)
 
 import structbatch as sb
 from structbatch import FailureKind, Mode
@@ -40,10 +49,10 @@ MIXED: dict[str, tuple[list[Scripted | None], str, int]] = {
 
 def _rewrite(line: bytes) -> list[bytes]:
     cid = custom_id_of(line)
-    if cid == "missing":
+    if key_of(cid) == "missing":
         return []
-    if cid == "malformed":
-        return [b'{"custom_id": "malformed", "result": {"type": "succeeded", "message": 17}}']
+    if key_of(cid) == "malformed":
+        return [b'{"custom_id": "%s", "result": {"type": "succeeded", "message": 17}}' % str(cid).encode()]
     return [line]
 
 
@@ -101,7 +110,7 @@ def test_mixed_job_every_kind_every_mode(mode: Mode, tmp_path: Path) -> None:
         assert summary.cost == pytest.approx((total_in * 1.0 + total_out * 5.0) / 1e6 * 0.5)
 
         # nothing submitted twice except the legitimate resubmissions and re-asks
-        submitted = Counter(cid for b in emu.created_batches() for cid in b.custom_ids)
+        submitted = Counter(key_of(cid) for b in emu.created_batches() for cid in b.custom_ids)
         for key, (_s, _w, attempts) in MIXED.items():
             assert submitted[key] == attempts, key
         assert str(summary).startswith(f"{len(MIXED)} keys")
@@ -174,7 +183,7 @@ def test_cost_unknown_price_is_none(tmp_path: Path) -> None:
     with Emulator() as emu:
         job = sb.Job(
             Person,
-            model="claude-sonnet-4-6",  # a real model with no entry in the price table
+            model="claude-mythos-5",  # a real model with no entry in the price table
             store=tmp_path / "j.db",
             client=emu.client(),
             poll=FAST_POLL,
@@ -212,7 +221,11 @@ def test_any_string_key_gets_a_valid_unique_custom_id(tmp_path: Path) -> None:
         ids = job.add_many({"key": k, "messages": f"text {i}"} for i, k in enumerate(WEIRD_KEYS))
         assert len(set(ids)) == len(WEIRD_KEYS)
         assert all(CUSTOM_ID_PATTERN.match(c) for c in ids)
-        assert ids[0] == "plain" and ids[5] == "y" * 64  # valid keys are kept as they are
+        # valid keys of up to 55 characters are kept as they are, followed by the job's salt
+        salt = job.config.salt
+        assert ids[0] == f"plain-{salt}"
+        assert ids[5].startswith("y" * 38 + "-") and len(ids[5]) == 64  # too long to keep: hashed
+        assert all(c.endswith(f"-{salt}") for c in ids)
         summary = job.run()
         assert summary.ok == len(WEIRD_KEYS)
         outs = list(job.outcomes())
@@ -451,20 +464,30 @@ def test_key_suffix_mismatch_on_resume(tmp_path: Path) -> None:
         assert b"sk-one" not in path.read_bytes() and b"sk-two" not in path.read_bytes()
 
 
-def test_store_with_a_different_spec_or_model_is_refused(tmp_path: Path) -> None:
+def test_store_with_a_different_spec_or_model_is_refused_after_submission(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
-
-    with Emulator() as emu:
-        sb.Job(Person, model="claude-haiku-4-5", store=path, client=emu.client()).close()
-        schema = {"type": "object", "properties": {"x": {"type": "string"}}, "required": ["x"]}
-        with pytest.raises(sb.StoreError, match="different spec"):
+    schema = {"type": "object", "properties": {"x": {"type": "string"}}, "required": ["x"]}
+    with Emulator(latency=3600) as emu:
+        job = sb.Job(Person, model="claude-haiku-4-5", store=path, client=emu.client(), retry=FAST_RETRY)
+        job.add("a", messages="x")
+        job.submit()
+        job.close()
+        with pytest.raises(sb.StoreError, match="different spec") as err:
             sb.Job(schema, model="claude-haiku-4-5", store=path, client=emu.client())
-        with pytest.raises(sb.StoreError, match="model"):
+        assert err.value.setting == "spec"  # type: ignore[attr-defined]
+        with pytest.raises(sb.StoreError, match="model") as err:
             sb.Job(Person, model="claude-opus-4-8", store=path, client=emu.client())
+        assert err.value.setting == "model"  # type: ignore[attr-defined]
+        assert "claude-haiku-4-5" in str(err.value) and "new store" in str(err.value)
         with pytest.raises(sb.StoreError, match="different spec"):
             sb.Job.open(path, client=emu.client(), spec=schema)
+        with pytest.raises(sb.StoreError, match="max_tokens"):
+            sb.Job.open(path, client=emu.client(), max_tokens=99)
         with pytest.raises(sb.StoreError, match="no such"):
             sb.Job.open(tmp_path / "nope.db", client=emu.client())
+        # policy settings may change at any time, and are stored
+        sb.Job.open(path, client=emu.client(), max_attempts=7).close()
+        assert sb.Job.open(path, client=emu.client()).config.max_attempts == 7
 
 
 def test_open_roundtrips_settings(tmp_path: Path) -> None:
@@ -487,10 +510,10 @@ def test_open_roundtrips_settings(tmp_path: Path) -> None:
         job.close()
         again = sb.Job.open(path, client=emu.client(), poll=FAST_POLL, retry=FAST_RETRY)
         assert again.mode is Mode.PROMPT
-        assert again._settings.max_tokens == 321
-        assert again._settings.max_attempts == 5
-        assert again._settings.max_reasks == 0
-        assert again._settings.params == {"stop_sequences": ["END"]}
+        assert again.config.max_tokens == 321
+        assert again.config.max_attempts == 5
+        assert again.config.max_reasks == 0
+        assert again.config.params == {"stop_sequences": ["END"]}
         again.add("a", messages="x")  # identical params: no-op
         assert orjson.loads(again.store.params_of(1)) == params
         assert params["stop_sequences"] == ["END"] and params["max_tokens"] == 321

@@ -13,7 +13,7 @@ import pytest
 from helpers.jobsupport import FAST_POLL, FAST_RETRY, Person, rewriting_client
 
 import structbatch as sb
-from structbatch import _job
+from structbatch import _collect, _store
 from structbatch._retry import RetryPolicy, call_with_retry, is_spend_limit, is_transient, retry_after_seconds
 from structbatch.emulator import Emulator
 
@@ -107,15 +107,15 @@ def test_create_never_retried_by_the_sdk(tmp_path: Path) -> None:
 def test_results_cut_mid_stream_resume(
     faults: str, chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_job, "_RESULT_CHUNK", chunk)
+    monkeypatch.setattr(_collect, "_RESULT_CHUNK", chunk)
     recorded: list[int] = []
-    real = _job.Store.record_results
+    real = _store.Store.record_results
 
     def spy(self: Any, local_id: int, results: Any, strays: Any = ()) -> None:
         recorded.extend(r.seq for r in results)
         real(self, local_id, results, strays)
 
-    monkeypatch.setattr(_job.Store, "record_results", spy)
+    monkeypatch.setattr(_store.Store, "record_results", spy)
     with Emulator(faults=faults) as emu:
         job = _job_on(emu, tmp_path / "j.db", 40)
         job.run()
@@ -145,7 +145,7 @@ def test_results_cut_too_often_raises_and_collect_resumes(tmp_path: Path) -> Non
 
 def test_stray_results_are_reported_once(tmp_path: Path) -> None:
     def add_stray(line: bytes) -> list[bytes]:
-        if b'"k0"' in line:
+        if b'"k0-' in line:
             return [line, b'{"custom_id":"never-sent","result":{"type":"expired"}}', b"not json at all"]
         return [line]
 
@@ -188,38 +188,72 @@ def test_spend_limit_429_is_not_retried() -> None:
     assert len(calls) == 1
 
 
-def test_spend_limit_on_create_drops_the_intent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+class SpendLimit(httpx.BaseTransport):
+    """The real transport, except that while `on` the chosen endpoint answers the spend-limit 429
+    (`error_code: enforced_spend_limit_reached`, no retry-after); counts those answers."""
+
+    def __init__(self, method: str, suffix: str) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.method, self.suffix = method, suffix
+        self.on = True
+        self.refused = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.on and request.method == self.method and request.url.path.endswith(self.suffix):
+            self.refused += 1
+            body = {
+                "type": "error",
+                "error": {
+                    "type": "rate_limit_error",
+                    "message": "You have reached your specified workspace API usage limits.",
+                    "details": {"error_code": "enforced_spend_limit_reached"},
+                },
+            }
+            return httpx.Response(429, json=body, request=request)
+        return self.inner.handle_request(request)
+
+
+def test_spend_limit_on_create_drops_the_intent(tmp_path: Path) -> None:
+    """Through the real SDK with its default retries (2): the 429 reaches us at first sight, is
+    never retried by either layer, and the requests stay pending for a later run."""
     with Emulator() as emu:
-        job = _job_on(emu, tmp_path / "j.db", 3)
-        request = httpx.Request("POST", "http://x/v1/messages/batches")
-        body = {
-            "type": "error",
-            "error": {
-                "type": "rate_limit_error",
-                "message": "limit",
-                "details": {"error_code": "enforced_spend_limit_reached"},
-            },
-        }
-        posts: list[int] = []
-        real_post = job.client.post
-
-        def refuse(path: str, *a: Any, **k: Any) -> Any:
-            if path != "/v1/messages/batches":
-                return real_post(path, *a, **k)
-            posts.append(1)
-            raise anthropic.RateLimitError(
-                "spend", response=httpx.Response(429, json=body, request=request), body=body
-            )
-
-        monkeypatch.setattr(job.client, "post", refuse)
+        transport = SpendLimit("POST", "/v1/messages/batches")
+        client = emu.client(max_retries=2, http_client=httpx.Client(transport=transport))
+        job = _job_on(emu, tmp_path / "j.db", 3, client=client)
         with pytest.raises(sb.JobError, match="spend limit"):
             job.submit()
-        assert posts == [1]
+        assert transport.refused == 1
         assert job.store.batches() == []
         assert job.summary().pending == 3
-        monkeypatch.undo()
+        transport.on = False
         job.run()
         _assert_complete(job, emu, 3)
+
+
+def test_spend_limit_on_poll_is_final_at_first_sight(tmp_path: Path) -> None:
+    with Emulator(latency=3600) as emu:
+        transport = SpendLimit("GET", "")
+        transport.on = False
+        client = emu.client(max_retries=2, http_client=httpx.Client(transport=transport))
+        job = _job_on(emu, tmp_path / "j.db", 2, client=client)
+        job.submit()
+        transport.on = True
+        with pytest.raises(sb.JobError, match="spend limit"):
+            job.wait(timeout=5)
+        assert transport.refused == 1
+
+
+def test_each_call_is_retried_by_one_layer_only(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A client with SDK retries on: each of three 529s on retrieve reaches our retry loop (the
+    SDK's own retries are off for every call the engine makes), so we log three retries."""
+    with Emulator(faults="retrieve:529x3") as emu:
+        job = _job_on(emu, tmp_path / "j.db", 2, client=emu.client(max_retries=2))
+        with caplog.at_level("WARNING", logger="structbatch"):
+            job.run()
+        _assert_complete(job, emu, 2)
+        assert emu.faults.fired["retrieve:529"] == 3
+        ours = [r for r in caplog.records if "HTTP 529, retrying" in r.getMessage()]
+        assert len(ours) == 3
 
 
 def test_retry_policy_delays() -> None:

@@ -12,7 +12,16 @@ import pytest
 from helpers.jobsupport import fast_job
 
 import structbatch as sb
-from structbatch._store import DONE, PENDING, AttemptResult, FinalOutcome, NewRequest, Store
+from structbatch._jobtypes import (
+    DONE,
+    PENDING,
+    AttemptResult,
+    BatchState,
+    FinalOutcome,
+    NewRequest,
+    RequestState,
+)
+from structbatch._store import SCHEMA_VERSION, Store
 from structbatch.emulator import Emulator
 
 
@@ -22,7 +31,7 @@ def _req(i: int) -> NewRequest:
 
 def test_new_store_is_wal_and_versioned(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
-    assert store.meta("schema_version") == "1"
+    assert store.meta("schema_version") == str(SCHEMA_VERSION)
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     store.close()
 
@@ -31,7 +40,7 @@ def test_newer_schema_version_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     Store(path).close()
     db = sqlite3.connect(path)
-    db.execute("UPDATE meta SET value='2' WHERE name='schema_version'")
+    db.execute("UPDATE meta SET value=? WHERE name='schema_version'", (str(SCHEMA_VERSION + 1),))
     db.commit()
     db.close()
     with pytest.raises(sb.StoreError, match="newer"):
@@ -81,18 +90,27 @@ def test_record_results_is_idempotent_per_batch_and_request(tmp_path: Path) -> N
     store.close()
 
 
-def test_drop_intent_and_unforeign(tmp_path: Path) -> None:
+def test_drop_intent_and_unadopt(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     store.add_requests([_req(i) for i in range(2)], session=1)
     a = store.record_intent([1, 2], 50, "abcd")
     store.drop_intent(a)
-    assert store.batches() == [] and store.count_requests() == {"pending": 2}
+    assert store.batches() == [] and store.count_requests() == {RequestState.PENDING: 2}
     b = store.record_intent([1, 2], 50, "abcd")
     store.mark_created(b, "msgbatch_x", "2026-01-01T00:00:00Z", adopted=True)
-    store.unforeign(b)
-    assert store.count_requests() == {"pending": 2}
-    assert [r.state for r in store.batches()] == ["foreign"]
-    assert store.inflight_of(b) == {}
+    (row,) = store.batches()
+    assert row.adopted and not row.confirmed and row.state is BatchState.OPEN
+    # not this job's: the intent is an intent again, and the batch is never adopted again
+    store.unadopt(b, "msgbatch_x", everywhere=True)
+    (row,) = store.batches()
+    assert row.state is BatchState.INTENT and row.batch_id is None
+    assert store.count_requests() == {RequestState.PENDING: 2}
+    assert store.intent_seqs(b) == [1, 2]
+    assert "msgbatch_x" in store.known_batch_ids(b) and "msgbatch_x" in store.known_batch_ids(99)
+    # another intent's batch of this job: rejected for this intent only
+    store.mark_created(b, "msgbatch_y", "2026-01-01T00:00:00Z", adopted=True)
+    store.unadopt(b, "msgbatch_y", everywhere=False)
+    assert "msgbatch_y" in store.known_batch_ids(b) and "msgbatch_y" not in store.known_batch_ids(99)
     store.close()
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -274,8 +275,11 @@ class ScriptedResponder:
 
     def _script_for(self, params: Mapping[str, Any], custom_id: str | None) -> Scripted | None:
         found: tuple[str, Script] | None = None
+        plain = _JOB_SALT.sub("", custom_id) if custom_id is not None else None
         if custom_id is not None and custom_id in self.by_custom_id:
             found = (f"id:{custom_id}", self.by_custom_id[custom_id])
+        elif plain is not None and plain in self.by_custom_id:  # a structbatch job's salted id
+            found = (f"id:{plain}", self.by_custom_id[plain])
         else:
             text = prompt_text(params)
             for marker, script in self.by_marker.items():
@@ -297,6 +301,10 @@ class ScriptedResponder:
         if script is None:
             return self.fallback.respond(params, custom_id=custom_id)
         return apply_script(script, params, custom_id, self.fallback)
+
+
+#: A structbatch job ends every custom_id with `-<its 8-character salt>`; scripts may name the key.
+_JOB_SALT: Final = re.compile(r"-[a-z0-9]{8}$")
 
 
 def apply_script(

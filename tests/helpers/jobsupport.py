@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 import structbatch as sb
 from structbatch import PollPolicy, RetryPolicy
+from structbatch._batching import without_job_salt
 from structbatch.emulator import Responder, SchemaResponder, Scripted
 from structbatch.emulator._responders import apply_script
 
@@ -38,8 +39,10 @@ def fast_job(emu: Any, store: Any, **options: Any) -> sb.Job[Any]:
 
 
 class Seq:
-    """Per custom_id sequences of `Scripted` (or None = the natural answer); the last repeats.
+    """Per key sequences of `Scripted` (or None = the natural answer); the last repeats.
 
+    Requests are matched by their custom_id without the job's salt (the key, for plain keys), and
+    the fallback answers as if that were the custom_id, so answers do not depend on the salt.
     Records every request it answered, so tests can look at re-ask conversations.
     """
 
@@ -53,7 +56,8 @@ class Seq:
         self._lock = threading.Lock()
 
     def respond(self, params: Mapping[str, Any], *, custom_id: str | None) -> Any:
-        key = custom_id or ""
+        key = without_job_salt(custom_id or "")
+        custom_id = key if custom_id is not None else None
         with self._lock:
             n = self.calls.get(key, 0)
             self.calls[key] = n + 1
@@ -88,6 +92,11 @@ class ResultsRewriter(httpx.BaseTransport):
 
 def rewriting_client(emu: Any, rewrite: Callable[[bytes], list[bytes]]) -> anthropic.Anthropic:
     return emu.client(http_client=httpx.Client(transport=ResultsRewriter(rewrite)))  # type: ignore[no-any-return]
+
+
+def key_of(custom_id: str | None) -> str | None:
+    """A plain key from its custom_id (the job's salt removed)."""
+    return None if custom_id is None else without_job_salt(custom_id)
 
 
 def custom_id_of(line: bytes) -> str | None:
