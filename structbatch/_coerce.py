@@ -4,27 +4,43 @@
 value to the one value the model evidently meant, with nothing invented and nothing lost:
 
 - a numeric string where the schema wants a number and no string is allowed: `"5"` -> `5`,
-  `"2.5"` -> `2.5` for a number; never `"5.5"` -> `5` for an integer, never `"five"`, never
-  `" 5"` or `"5kg"`, never `"1e999"` (not finite);
+  `"2.5"` -> `2.5`, `" 42 "` -> `42` (surrounding whitespace only), `"3.0"` -> `3` for an
+  integer (the string is an integral number); never `"5.5"` -> `5`, never `"five"`, `"5kg"`,
+  `"007"`, `"1 000"` or `"1e999"` (not finite);
 - an integral float for an integer-only field: `5.0` -> `5` (never `5.5`);
 - `"true"`/`"false"` (or Python's `"True"`/`"False"`) -> bool where the schema wants a boolean
   and no string is allowed; never `"yes"`, `1` or `"1"`;
-- an enum (or const) string in the wrong case, when exactly one member matches case-insensitively
-  (the API documents that enum capitalization is not guaranteed).
+- an enum (or const) string in the wrong case and/or with surrounding whitespace, when exactly
+  one member matches (the API documents that enum capitalization is not guaranteed). Letters
+  match only through a simple case mapping that goes both ways (`a`/`A`, `σ`/`Σ`): never
+  through case folding or compatibility normalisation, which merge distinct letters (the micro
+  sign `µ` and the Greek `μ`, `ſ` and `s`, the Kelvin sign and `K`);
+- one value where the schema wants an array and nothing else: `"math"` -> `["math"]`,
+  `{...}` -> `[{...}]` (never `null`, and never a string holding `,`, `;` or a line break,
+  which may list several items);
+- with `drop_extra=True` (JSON Schema specs, decided by `_parse`): a key outside an object
+  that says `additionalProperties: false`, named by no part of the schema at that position,
+  is dropped. A Pydantic model with `extra="forbid"` keeps rejecting such keys.
 
 Local `$ref`s are followed; `allOf` branches all apply; for `anyOf`/`oneOf` a value is coerced
 only when it fits no branch as it is and fits exactly one branch after coercion. Each applied
-coercion is named, e.g. `"coerce:$.qty:str->int"` or `"enum_case:$.status"`.
+coercion is named, e.g. `"coerce:$.qty:str->int"`, `"enum_case:$.status"`,
+`"wrap_list:$.tags"`, `"drop_extra:$.notes"`.
+
+`settle_words` checks the bare words the tolerant parser read (`"size": medium`): each must be
+a member of an enum that applies at its position.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 import jsonschema
+import referencing.exceptions
 
 from ._jsonschema_walk import resolve_pointer
 
@@ -32,57 +48,67 @@ JSONSchema = dict[str, Any]
 
 _INT_RE = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _NUMBER_RE = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+#: an integral number written with a fraction or an exponent: `3.0`, `3.00`, `3e2`, `1.5e1`
+_INTEGRAL_RE = re.compile(r"-?(?:0|[1-9][0-9]{0,30})(?:\.[0-9]{1,30})?(?:[eE]\+?[0-9]{1,2})?")
 _BOOL_WORDS = {"true": True, "false": False, "True": True, "False": False}
+#: what may separate several items inside one string (so it is not wrapped as one)
+_LIST_SEPARATORS = re.compile(r"[,;\n\r]")
 _MAX_DEPTH = 200
 
 #: validators per root schema, keyed by id; the schema is kept alive alongside its validator.
 _VALIDATORS: dict[int, tuple[JSONSchema, Any]] = {}
 
 
-def coerce(obj: Any, schema: JSONSchema) -> tuple[Any, list[str]]:
+def coerce(obj: Any, schema: JSONSchema, *, drop_extra: bool = False) -> tuple[Any, list[str]]:
     """Return `obj` with every lossless coercion `schema` calls for, and the coercions applied.
 
-    Never raises and never mutates `obj`: on any internal problem the value comes back unchanged
-    with no coercions, so validation reports the original errors.
+    Never mutates `obj`. A value nested too deep to walk, or a schema whose refs jsonschema
+    cannot resolve, comes back unchanged with no coercions (validation then reports the original
+    errors); any other exception is a bug and propagates.
     """
     try:
         applied: list[str] = []
-        out = _Coercer(schema, applied).node(obj, schema, "$", 0)
+        out = _Coercer(schema, applied, drop_extra).node(obj, schema, "$", 0, frozenset())
         return out, applied
-    except Exception:
+    except (RecursionError, referencing.exceptions.Unresolvable):
         return obj, []
 
 
 class _Coercer:
     """One pass over a value, guided by the schema, collecting the coercions it applies."""
 
-    def __init__(self, root: JSONSchema, applied: list[str]) -> None:
+    def __init__(self, root: JSONSchema, applied: list[str], drop_extra: bool = False) -> None:
         self.root = root
         self.applied = applied
+        self.drop_extra = drop_extra
 
-    def node(self, obj: Any, schema: Any, path: str, depth: int) -> Any:
+    def node(self, obj: Any, schema: Any, path: str, depth: int, names: frozenset[str]) -> Any:
+        """`names`: the keys named at this position by enclosing parts of the schema (an
+        `allOf` sibling, a union's other branches), which a closed part must not drop."""
         if not isinstance(schema, dict) or depth > _MAX_DEPTH:
             return obj
+        if self.drop_extra and isinstance(obj, dict):
+            names = names | _named(self.root, schema, 0)
         ref = schema.get("$ref")
         if isinstance(ref, str):
             target = resolve_pointer(self.root, ref)
             if target is not None:
-                obj = self.node(obj, target, path, depth + 1)
+                obj = self.node(obj, target, path, depth + 1, names)
         for sub in schema.get("allOf") or ():
-            obj = self.node(obj, sub, path, depth + 1)
+            obj = self.node(obj, sub, path, depth + 1, names)
         for key in ("anyOf", "oneOf"):
             branches = schema.get(key)
             if isinstance(branches, list) and branches:
-                obj = self.union(obj, branches, path, depth)
-        return self.typed(obj, schema, path, depth)
+                obj = self.union(obj, branches, path, depth, names)
+        return self.typed(obj, schema, path, depth, names)
 
-    def union(self, obj: Any, branches: list[Any], path: str, depth: int) -> Any:
+    def union(self, obj: Any, branches: list[Any], path: str, depth: int, names: frozenset[str]) -> Any:
         """Coerce into a union only when the value fits no branch now and exactly one after."""
         fits = _fit_checker(self.root)
         results: list[tuple[Any, list[str]]] = []
         for branch in branches:
             trial: list[str] = []
-            value = _Coercer(self.root, trial).node(obj, branch, path, depth + 1)
+            value = _Coercer(self.root, trial, self.drop_extra).node(obj, branch, path, depth + 1, names)
             if fits(value, branch):
                 if not trial:
                     return obj
@@ -97,10 +123,14 @@ class _Coercer:
         self.applied.extend(trial)
         return value
 
-    def typed(self, obj: Any, schema: JSONSchema, path: str, depth: int) -> Any:
+    def typed(self, obj: Any, schema: JSONSchema, path: str, depth: int, names: frozenset[str]) -> Any:
         types = _types(schema)
+        if types == {"array"} and not isinstance(obj, list) and _wrappable(obj):
+            inner = self.node(obj, schema.get("items"), f"{path}[0]", depth + 1, frozenset())
+            self.applied.append(f"wrap_list:{path}")
+            return [inner]
         if isinstance(obj, dict):
-            return self.object(obj, schema, path, depth)
+            return self.object(obj, schema, path, depth, names)
         if isinstance(obj, list):
             return self.array(obj, schema, path, depth)
         if isinstance(obj, str):
@@ -111,15 +141,25 @@ class _Coercer:
             return int(obj)
         return obj
 
-    def object(self, obj: dict[str, Any], schema: JSONSchema, path: str, depth: int) -> Any:
+    def object(
+        self, obj: dict[str, Any], schema: JSONSchema, path: str, depth: int, names: frozenset[str]
+    ) -> Any:
         props = schema.get("properties")
         extra = schema.get("additionalProperties")
-        if not isinstance(props, dict) and not isinstance(extra, dict):
+        closed = self.drop_extra and extra is False
+        if not isinstance(props, dict) and not isinstance(extra, dict) and not closed:
             return obj
+        patterns = _patterns(schema)
         out: dict[str, Any] = {}
         for key, value in obj.items():
-            sub = props.get(key) if isinstance(props, dict) and key in props else extra
-            out[key] = self.node(value, sub, _child(path, key), depth + 1) if isinstance(sub, dict) else value
+            if isinstance(props, dict) and key in props:
+                sub = props[key]
+            elif closed and key not in names and not any(p.search(key) for p in patterns):
+                self.applied.append(f"drop_extra:{_child(path, key)}")
+                continue
+            else:
+                sub = extra
+            out[key] = self.node(value, sub, _child(path, key), depth + 1, frozenset())
         return out
 
     def array(self, obj: list[Any], schema: JSONSchema, path: str, depth: int) -> Any:
@@ -132,30 +172,64 @@ class _Coercer:
                 sub = prefix[i]
             elif isinstance(items, dict):
                 sub = items
-            out.append(self.node(value, sub, f"{path}[{i}]", depth + 1) if isinstance(sub, dict) else value)
+            out.append(self.node(value, sub, f"{path}[{i}]", depth + 1, frozenset()))
         return out
 
     def string(self, obj: str, schema: JSONSchema, types: set[str], path: str) -> Any:
         members = _enum_members(schema)
         if members is not None and obj not in members:
-            fixed = [m for m in members if isinstance(m, str) and m.casefold() == obj.casefold()]
-            if len(fixed) == 1:
-                self.applied.append(f"enum_case:{path}")
-                return fixed[0]
+            fixed = _enum_match(obj, members)
+            if fixed is not None:
+                if fixed != obj.strip():
+                    self.applied.append(f"enum_case:{path}")
+                if obj != obj.strip():
+                    self.applied.append(f"enum_whitespace:{path}")
+                return fixed
         if "string" in types or not types:
             return obj
-        if "integer" in types and _INT_RE.fullmatch(obj):
-            self.applied.append(f"coerce:{path}:str->int")
-            return int(obj)
-        if "number" in types and _NUMBER_RE.fullmatch(obj):
-            number = _number(obj)
+        text = obj.strip()
+        padded = "padded_" if text != obj else ""
+        if "integer" in types and _INT_RE.fullmatch(text):
+            self.applied.append(f"coerce:{path}:{padded}str->int")
+            return int(text)
+        if "number" in types and _NUMBER_RE.fullmatch(text):
+            number = _number(text)
             if number is not None:
-                self.applied.append(f"coerce:{path}:str->number")
+                self.applied.append(f"coerce:{path}:{padded}str->number")
                 return number
-        if "boolean" in types and obj in _BOOL_WORDS:
-            self.applied.append(f"coerce:{path}:str->bool")
-            return _BOOL_WORDS[obj]
+        if "integer" in types and _INTEGRAL_RE.fullmatch(text):
+            exact = Decimal(text)
+            if exact == exact.to_integral_value():
+                self.applied.append(f"coerce:{path}:{padded}str->int")
+                return int(exact)
+        if "boolean" in types and text in _BOOL_WORDS:
+            self.applied.append(f"coerce:{path}:{padded}str->bool")
+            return _BOOL_WORDS[text]
         return obj
+
+
+def _wrappable(obj: Any) -> bool:
+    """Is `obj` one item of the array the schema wants (rather than none or several)?"""
+    if obj is None:
+        return False
+    return not (isinstance(obj, str) and _LIST_SEPARATORS.search(obj))
+
+
+def _enum_match(obj: str, members: Iterable[Any]) -> str | None:
+    """The one string member equal to `obj` up to surrounding whitespace and letter case."""
+    text = obj.strip()
+    found = [m for m in members if isinstance(m, str) and _same_letters(m, text)]
+    return found[0] if len(found) == 1 else None
+
+
+def _same_letters(a: str, b: str) -> bool:
+    """Equal up to simple case mappings that go both ways (`a`/`A`; not `µ`/`μ`, not `ß`/`SS`)."""
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if x != y and not ((x.lower() == y and y.upper() == x) or (x.upper() == y and y.lower() == x)):
+            return False
+    return True
 
 
 def _number(text: str) -> int | float | None:
@@ -181,6 +255,44 @@ def _enum_members(schema: JSONSchema) -> list[Any] | None:
     if "const" in schema:
         return [schema["const"]]
     return None
+
+
+def _patterns(schema: JSONSchema) -> list[re.Pattern[str]]:
+    raw = schema.get("patternProperties")
+    out: list[re.Pattern[str]] = []
+    if isinstance(raw, dict):
+        for pattern in raw:
+            try:
+                out.append(re.compile(pattern))
+            except re.error:  # an ECMA-only pattern: treat every key as possibly matching it
+                out.append(re.compile(""))
+    return out
+
+
+def _named(root: JSONSchema, schema: Any, hops: int) -> frozenset[str]:
+    """Every property name any part of `schema` gives at this position (through refs, `allOf`,
+    `anyOf`, `oneOf`, conditionals): keys a closed part must not drop as extra."""
+    if not isinstance(schema, dict) or hops > 32:
+        return frozenset()
+    names: set[str] = set()
+    props = schema.get("properties")
+    if isinstance(props, dict):
+        names.update(props)
+    required = schema.get("required")
+    if isinstance(required, list):
+        names.update(k for k in required if isinstance(k, str))
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        names |= _named(root, resolve_pointer(root, ref), hops + 1)
+    for key in ("allOf", "anyOf", "oneOf"):
+        for sub in schema.get(key) or ():
+            names |= _named(root, sub, hops + 1)
+    for key in ("if", "then", "else", "dependentSchemas"):
+        sub = schema.get(key)
+        subs = sub.values() if key == "dependentSchemas" and isinstance(sub, dict) else [sub]
+        for s in subs:
+            names |= _named(root, s, hops + 1)
+    return frozenset(names)
 
 
 def _child(path: str, key: str) -> str:
@@ -215,6 +327,100 @@ def _fit_checker(root: JSONSchema) -> Callable[[Any, Any], bool]:
     validator = entry[1]
 
     def fits(value: Any, sub: Any) -> bool:
-        return isinstance(sub, dict) and bool(validator.evolve(schema=sub).is_valid(value))
+        return isinstance(sub, (dict, bool)) and bool(validator.evolve(schema=sub).is_valid(value))
 
     return fits
+
+
+# ---- bare words ---------------------------------------------------------------------------------
+
+
+def enum_words(schema: Any) -> frozenset[str]:
+    """Every string enum (or const) member anywhere in `schema`: the words a text may leave
+    unquoted (`"size": medium`). A superset; `settle_words` checks each word's position."""
+    found: set[str] = set()
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            members = node.get("enum")
+            if isinstance(members, list):
+                found.update(m for m in members if isinstance(m, str))
+            if isinstance(node.get("const"), str):
+                found.add(node["const"])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return frozenset(found)
+
+
+class _Stray(Exception):
+    """A bare word where no enum of the schema applies (internal to `settle_words`)."""
+
+
+def settle_words(obj: Any, schema: JSONSchema, word: type[str]) -> tuple[bool, Any]:
+    """Check the bare words (instances of `word`) in `obj` against the enums at their positions.
+
+    `(True, value)` with each bare word made a plain string when every one is a member of an
+    enum or const that applies where it stands (through refs, `allOf`, any branch of a union);
+    `(False, None)` when one stands anywhere else (`"name": medium` is not the string "medium").
+    """
+    try:
+        return True, _settle(obj, [schema], schema, word, 0)
+    except (_Stray, RecursionError):
+        return False, None
+
+
+def _positions(root: JSONSchema, schemas: Iterable[Any], hops: int = 0) -> list[JSONSchema]:
+    """The schemas that apply at one position: `schemas` and their refs, allOf parts and union
+    branches, flattened."""
+    out: list[JSONSchema] = []
+    for schema in schemas:
+        if not isinstance(schema, dict) or hops > 32:
+            continue
+        out.append(schema)
+        more: list[Any] = []
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            more.append(resolve_pointer(root, ref))
+        for key in ("allOf", "anyOf", "oneOf"):
+            more.extend(schema.get(key) or ())
+        out.extend(_positions(root, more, hops + 1))
+    return out
+
+
+def _settle(obj: Any, schemas: list[Any], root: JSONSchema, word: type[str], depth: int) -> Any:
+    if depth > _MAX_DEPTH:
+        raise _Stray
+    if isinstance(obj, word):
+        at = _positions(root, schemas)
+        if any(obj in (_enum_members(s) or ()) for s in at):
+            return str(obj)
+        raise _Stray
+    if isinstance(obj, dict):
+        at = _positions(root, schemas)
+        out: dict[str, Any] = {}
+        for key, value in obj.items():
+            subs: list[Any] = []
+            for s in at:
+                props = s.get("properties")
+                if isinstance(props, dict) and key in props:
+                    subs.append(props[key])
+                elif isinstance(s.get("additionalProperties"), dict):
+                    subs.append(s["additionalProperties"])
+            out[key] = _settle(value, subs, root, word, depth + 1)
+        return out
+    if isinstance(obj, list):
+        at = _positions(root, schemas)
+        items: list[Any] = []
+        for i, value in enumerate(obj):
+            subs = []
+            for s in at:
+                prefix = s.get("prefixItems")
+                if isinstance(prefix, list) and i < len(prefix):
+                    subs.append(prefix[i])
+                elif isinstance(s.get("items"), dict):
+                    subs.append(s["items"])
+            items.append(_settle(value, subs, root, word, depth + 1))
+        return items
+    return obj

@@ -7,14 +7,22 @@ gathers all of them; `_parse` decides which one (if any) is the answer.
 Parsing is strict first (`orjson`, the hot path) and falls back to a small tolerant parser that
 applies only lossless repairs, each recorded by name:
 
-    trailing_comma, comment, single_quotes, unquoted_key, python_literal, smart_quotes,
-    raw_newline_in_string, raw_tab_in_string, raw_control_char, escaped_single_quote,
-    duplicate_key_same_value, double_encoded
+    trailing_comma, comment (`//`, `/* */`, `# `), single_quotes, unquoted_key, python_literal,
+    smart_quotes, raw_newline_in_string, raw_tab_in_string, raw_control_char,
+    escaped_single_quote, duplicate_key_same_value, double_encoded,
+    apostrophe_in_single_quotes (`'Joe's Diner'`: a quote followed by a letter cannot close),
+    inner_quotes (`"says "hello" twice"`: paired quotes each followed by a letter or digit, or
+    by one space and a letter or digit, cannot close), missing_comma (between members or items
+    on a line break, or between two quoted strings), invalid_escape (`\\d` kept as written:
+    an escape that means nothing in JSON and nothing else elsewhere), unquoted_enum_value (a
+    bare word that is exactly one of the schema's enum members, checked against its position
+    by `_parse`), closed_final_brace (only with `close_final`: the text ends in an object whose
+    last value is complete and only its final `}` is missing)
 
 Whatever would invent or lose data makes a candidate unusable instead (a `Rejected` region):
 elision markers (`...`, `…`, `etc.`, a `// rest omitted` comment, a `"..."` placeholder string),
 NaN/Infinity (and numbers too large to be finite), duplicate keys with different values. Nothing
-is ever auto-closed: an opening bracket that never closes is reported as `cut_at`.
+else is auto-closed: an opening bracket that never closes is reported as `cut_at`.
 """
 
 from __future__ import annotations
@@ -90,7 +98,18 @@ class Extraction:
     candidates: list[Candidate] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     cut_at: int | None = None
+    #: the brackets still open at the end of the text when `cut_at` is set ("" inside a string)
+    cut_open: str = ""
     want_scalars: bool = True
+    #: bare words the tolerant parser may read as strings (the schema's one-word enum members)
+    words: frozenset[str] = frozenset()
+
+
+class BareWord(str):
+    """A string the text wrote without quotes (`"size": medium`): only an enum member of the
+    schema at its position may stand there (`_coerce.settle_words` checks and unwraps it)."""
+
+    __slots__ = ()
 
 
 # ---- strict loading (the hot path) --------------------------------------------------------------
@@ -154,7 +173,10 @@ def _loads_strict(text: str | bytes) -> tuple[Any, tuple[str, ...], bytes | None
         if isinstance(value, float) and _has_big_int(text):
             return (*parse_lenient(_as_str(text)), None)
         return value, (), None
-    dumped = orjson.dumps(value)
+    try:
+        dumped = orjson.dumps(value)
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes (255): no colon check
+        return (*parse_lenient(_as_str(text)), None)
     colons = dumped.count(b":")
     if isinstance(text, str):
         odd = "\\u" in text or text.count(":") != colons
@@ -262,6 +284,7 @@ def same_json(a: Any, b: Any) -> bool:
 # ---- the tolerant parser ------------------------------------------------------------------------
 
 _WS = frozenset(" \t\r\n\u00a0\ufeff\u2028\u2029")
+_LINE_BREAKS = frozenset("\n\r\u2028\u2029")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _IDENT_CHAR = re.compile(r"[A-Za-z0-9_$.]")
@@ -274,6 +297,9 @@ _ELISION_COMMENT = re.compile(
     r"|abbreviat|brevity|\bmore\b|continue|\band \d+ other",
     re.I,
 )
+#: a `#` that opens a line comment: followed by a space, a tab, another `#` or the line's end.
+#: `#python` or `#ff0000` is not one (a hashtag or a colour the model forgot to quote).
+_HASH_COMMENT = re.compile(r"#(?=[ \t#\r\n]|\Z)")
 _LITERALS: dict[str, tuple[Any, str | None]] = {
     "true": (True, None),
     "false": (False, None),
@@ -284,30 +310,63 @@ _LITERALS: dict[str, tuple[Any, str | None]] = {
 }
 _NON_FINITE_WORDS = frozenset({"NaN", "nan", "Infinity", "infinity", "inf", "Inf", "NAN"})
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+#: escapes that are invalid in JSON but mean a character elsewhere (Python, C, shells): reading
+#: them as a backslash and a letter could be wrong, so they stay refused
+_FOREIGN_ESCAPES = frozenset("xXUNaveE01234567c")
 _STRING_STOP = {
     '"': re.compile(r'["\\\x00-\x1f]'),
     "'": re.compile(r"['\\\x00-\x1f]"),
     "”": re.compile(r"[”“\\\x00-\x1f]"),
 }
 _OPEN_QUOTES = {'"': '"', "'": "'", "“": "”", "”": "”"}
+_CLOSE_QUOTES = frozenset("\"'”")
+#: what may follow a bare enum word: the end of its value
+_WORD_END = re.compile(r"[ \t]*(?:[,}\]\r\n]|//|/\*|#|\Z)")
 
 
-def parse_lenient(text: str) -> tuple[Any, tuple[str, ...]]:
+def quote_stays_open(text: str, at: int, quote: str) -> bool:
+    """Is the quote character at `at`, met inside a string opened by `quote`, part of the string?
+
+    Only where no closing quote could stand: a `'` followed by a letter (`'Joe's Diner'`); a
+    `"` followed by a letter or digit, or by one space and a letter or digit
+    (`"says "hello" twice"`). A closing quote is always followed by a delimiter, whitespace
+    before one, or the end. The scanner (`_spans`) and the tolerant parser share this rule.
+    """
+    nxt = text[at + 1 : at + 3]
+    if not nxt:
+        return False
+    if quote == "'":
+        return nxt[0].isalpha()
+    if quote != '"':
+        return False
+    if nxt[0].isalnum():
+        return True
+    return nxt[0] == " " and len(nxt) == 2 and nxt[1].isalnum()
+
+
+def parse_lenient(text: str, words: frozenset[str] = frozenset()) -> tuple[Any, tuple[str, ...]]:
     """Parse JSON with lossless repairs; return the value and the sorted names of the repairs.
 
-    Raises `JSONProblem` for anything that cannot be repaired without inventing or losing data.
+    `words` are the bare words that may stand for strings (the schema's enum members); each
+    comes back as a `BareWord`. Raises `JSONProblem` for anything that cannot be repaired
+    without inventing or losing data (also for nesting deeper than the parser goes).
     """
-    parser = _Lenient(text)
-    return parser.parse(), tuple(sorted(parser.repairs))
+    parser = _Lenient(text, words)
+    try:
+        value = parser.parse()
+    except RecursionError:
+        raise JSONProblem(SYNTAX, "nesting too deep") from None
+    return value, tuple(sorted(parser.repairs))
 
 
 class _Lenient:
     """A recursive-descent JSON5-ish parser that records every repair it needed."""
 
-    def __init__(self, s: str) -> None:
+    def __init__(self, s: str, words: frozenset[str] = frozenset()) -> None:
         self.s = s
         self.i = 0
         self.n = len(s)
+        self.words = words
         self.repairs: set[str] = set()
 
     def fail(self, message: str, path: str = "$", reason: str = SYNTAX) -> JSONProblem:
@@ -321,25 +380,30 @@ class _Lenient:
             raise self.fail(f"unexpected text after the value at offset {self.i}")
         return value
 
-    def ws(self, path: str) -> None:
+    def ws(self, path: str) -> bool:
+        """Skip whitespace and comments; True when a line break was among them."""
         s, n = self.s, self.n
+        broke = False
         while self.i < n:
             c = s[self.i]
             if c in _WS:
+                broke = broke or c in _LINE_BREAKS
                 self.i += 1
-            elif s.startswith("//", self.i):
+            elif s.startswith("//", self.i) or (c == "#" and _HASH_COMMENT.match(s, self.i)):
                 end = s.find("\n", self.i)
                 end = n if end < 0 else end
-                self.comment(s[self.i + 2 : end], path)
+                self.comment(s[self.i + (1 if c == "#" else 2) : end], path)
                 self.i = end
             elif s.startswith("/*", self.i):
                 end = s.find("*/", self.i + 2)
                 if end < 0:
                     raise self.fail("unterminated /* comment")
                 self.comment(s[self.i + 2 : end], path)
+                broke = broke or any(ch in _LINE_BREAKS for ch in s[self.i : end])
                 self.i = end + 2
             else:
-                return
+                break
+        return broke
 
     def comment(self, body: str, path: str) -> None:
         if _ELISION_COMMENT.search(body):
@@ -364,9 +428,9 @@ class _Lenient:
             if c == "…" or self.s.startswith("...", self.i):
                 raise self.fail("elision marker stands for omitted data", path, ELISION)
             raise self.fail("a number cannot start with '.'", path)
-        return self.word(path)
+        return self.word(path, depth)
 
-    def word(self, path: str) -> Any:
+    def word(self, path: str, depth: int) -> Any:
         m = _IDENT.match(self.s, self.i)
         if not m:
             raise self.fail(f"unexpected character {self.s[self.i]!r}", path)
@@ -381,6 +445,12 @@ class _Lenient:
             raise self.fail(f"{word} is not a JSON number", path, NON_FINITE)
         if word.lower().startswith("etc"):
             raise self.fail("'etc' stands for omitted data", path, ELISION)
+        # One word that is exactly an enum member, alone as a member's value or an item (never
+        # the whole text): `"size": medium`. `_parse` checks it stands where that enum applies.
+        if depth > 0 and word in self.words and _WORD_END.match(self.s, m.end()):
+            self.repairs.add("unquoted_enum_value")
+            self.i = m.end()
+            return BareWord(word)
         raise self.fail(f"unquoted word {word[:20]!r} is not a JSON value", path)
 
     def number(self, path: str) -> Any:
@@ -413,6 +483,7 @@ class _Lenient:
             self.repairs.add("smart_quotes")
         stop = _STRING_STOP[close_q]
         parts: list[str] = []
+        inner = 0  # quotes kept inside the string (see `quote_stays_open`)
         i = self.i + 1
         while True:
             m = stop.search(s, i)
@@ -423,6 +494,11 @@ class _Lenient:
             parts.append(s[i:j])
             c = s[j]
             if c == close_q or (close_q == "”" and c == "“"):
+                if close_q in "'\"" and quote_stays_open(s, j, close_q):
+                    parts.append(c)
+                    inner += 1
+                    i = j + 1
+                    continue
                 self.i = j + 1
                 break
             if c == "\\":
@@ -437,6 +513,13 @@ class _Lenient:
                 else "raw_control_char"
             )
             i = j + 1
+        if inner:
+            if close_q == "'":
+                self.repairs.add("apostrophe_in_single_quotes")
+            elif inner % 2:  # `"5" tall"`: an odd quote has no partner; where it belongs is a guess
+                raise self.fail("an unescaped quote inside a string has no partner", path)
+            else:
+                self.repairs.add("inner_quotes")
         text = "".join(parts)
         if len(text) <= 9 and _ELISION_STRING.fullmatch(text):
             raise self.fail(f"placeholder {text!r} stands for omitted data", path, ELISION)
@@ -468,6 +551,11 @@ class _Lenient:
                 raise self.fail("lone surrogate escape", path)
             parts.append(chr(code))
             return end
+        if e.isprintable() and not e.isspace() and e not in _FOREIGN_ESCAPES:
+            # `\d` in a regex, `C:\Users`: the backslash was meant literally
+            self.repairs.add("invalid_escape")
+            parts.append("\\")
+            return j + 1
         raise self.fail(f"invalid escape \\{e}", path)
 
     def hex4(self, at: int, path: str) -> int:
@@ -490,12 +578,20 @@ class _Lenient:
     def elision_ahead(self) -> bool:
         return self.s.startswith("...", self.i) or self.s.startswith("…", self.i)
 
+    def missing_comma(self, broke: bool, after_string: bool) -> bool:
+        """May a separator be read where none is: on a line break, or between two strings?"""
+        if broke or (after_string and self.s[self.i] in _OPEN_QUOTES):
+            self.repairs.add("missing_comma")
+            return True
+        return False
+
     def object(self, path: str, depth: int) -> dict[str, Any]:
         self.i += 1
         out: dict[str, Any] = {}
         after_comma = False
+        broke = after_string = False
         while True:
-            self.ws(path)
+            broke = self.ws(path) or broke
             if self.i >= self.n:
                 raise self.fail("unclosed object", path)
             if self.s[self.i] == "}":
@@ -505,7 +601,7 @@ class _Lenient:
                 return out
             if self.elision_ahead() or _ETC_MEMBER.match(self.s, self.i):
                 raise self.fail("elision marker stands for omitted members", path, ELISION)
-            if out and not after_comma:
+            if out and not after_comma and not self.missing_comma(broke, after_string):
                 raise self.fail("expected ',' or '}' between members", path)
             key = self.key(path)
             child = f"{path}.{key}"
@@ -515,22 +611,25 @@ class _Lenient:
             self.i += 1
             self.ws(child)
             value = self.value(child, depth + 1)
+            after_string = isinstance(value, str) and self.s[self.i - 1] in _CLOSE_QUOTES
             if key in out:
                 if not same_json(out[key], value):
                     raise self.fail(f"duplicate key {key!r} with different values", child, DUPLICATE_KEY)
                 self.repairs.add("duplicate_key_same_value")
             out[key] = value
-            self.ws(path)
+            broke = self.ws(path)
             after_comma = self.i < self.n and self.s[self.i] == ","
             if after_comma:
                 self.i += 1
+                broke = False
 
     def array(self, path: str, depth: int) -> list[Any]:
         self.i += 1
         out: list[Any] = []
         after_comma = False
+        broke = after_string = False
         while True:
-            self.ws(f"{path}[{len(out)}]")
+            broke = self.ws(f"{path}[{len(out)}]") or broke
             if self.i >= self.n:
                 raise self.fail("unclosed array", path)
             if self.s[self.i] == "]":
@@ -538,16 +637,18 @@ class _Lenient:
                     self.repairs.add("trailing_comma")
                 self.i += 1
                 return out
-            if out and not after_comma:
+            if out and not after_comma and not self.missing_comma(broke, after_string):
                 raise self.fail("expected ',' or ']' between items", path)
             out.append(self.value(f"{path}[{len(out)}]", depth + 1))
-            self.ws(f"{path}[{len(out)}]")
+            after_string = self.s[self.i - 1] in _CLOSE_QUOTES and isinstance(out[-1], str)
+            broke = self.ws(f"{path}[{len(out)}]")
             after_comma = self.i < self.n and self.s[self.i] == ","
             if after_comma:
                 self.i += 1
+                broke = False
 
 
-def load_any(text: str) -> tuple[Any, tuple[str, ...], bytes | None]:
+def load_any(text: str, words: frozenset[str] = frozenset()) -> tuple[Any, tuple[str, ...], bytes | None]:
     """Strict first, tolerant second; raise `JSONProblem` (the tolerant parser's, if both fail).
 
     Returns the value, its repairs, and its orjson serialisation when the strict path made one.
@@ -557,7 +658,7 @@ def load_any(text: str) -> tuple[Any, tuple[str, ...], bytes | None]:
     except JSONProblem as strict:
         if strict.reason != SYNTAX:
             raise
-    return (*parse_lenient(text), None)
+    return (*parse_lenient(text, words), None)
 
 
 # ---- finding candidates -------------------------------------------------------------------------
@@ -567,10 +668,10 @@ _FENCE = re.compile(
     re.S | re.M,
 )
 _TAG = re.compile(r"<(?P<t>[A-Za-z][\w.:-]{0,40})(?:\s[^<>]{0,200})?>(?P<body>.*?)</(?P=t)\s*>", re.S)
-_STRUCT = re.compile(r"""[{}\[\]"'“”\\/]""")
-_JSONISH_OBJECT = re.compile(r"""\s*(?:["'“”}]|/[/*]|[A-Za-z_$][A-Za-z0-9_$]*\s*:|\Z)""")
+_STRUCT = re.compile(r"""[{}\[\]"'“”\\/#]""")
+_JSONISH_OBJECT = re.compile(r"""\s*(?:["'“”}]|/[/*]|#[ \t#\r\n]|[A-Za-z_$][A-Za-z0-9_$]*\s*:|\Z)""")
 _JSONISH_ARRAY = re.compile(
-    r"""\s*(?:["'“”{\[\]\-0-9]|\.\.\.|…|/[/*]|(?:true|false|null|True|False|None)\b|\Z)"""
+    r"""\s*(?:["'“”{\[\]\-0-9]|\.\.\.|…|/[/*]|#[ \t#\r\n]|(?:true|false|null|True|False|None)\b|\Z)"""
 )
 _PAIRS = {"}": "{", "]": "["}
 
@@ -588,20 +689,69 @@ def glue_prefill(text: str, prefill: str | None) -> str:
     return prefill + text
 
 
-def extract(text: str, prefill: str | None = None, *, scalars: bool = True) -> Extraction:
+def extract(
+    text: str,
+    prefill: str | None = None,
+    *,
+    scalars: bool = True,
+    words: frozenset[str] = frozenset(),
+    close_final: bool = False,
+) -> Extraction:
     """Find every JSON candidate in `text` (see the module docstring). Never raises.
 
     `scalars=False` skips bare scalars in fences and tags (a string, number or literal alone):
-    a caller whose values are always objects or arrays would only discard them.
+    a caller whose values are always objects or arrays would only discard them. `words` are
+    the bare words that may stand for strings (see `BareWord`). `close_final` (the model ended
+    its turn: `stop_reason` `end_turn`) lets an object that runs to the end of the text with
+    only its final `}` missing be closed (`closed_final_brace`).
     """
     text = glue_prefill(text, prefill)
     out = Extraction(text)
     out.want_scalars = scalars
+    out.words = words
     try:
         _extract_into(out)
+        if close_final and out.cut_at is not None:
+            _close_final(out)
     except RecursionError:
         out.rejected.append(Rejected(0, len(text), SYNTAX, "nesting too deep"))
     return out
+
+
+#: a closing code fence after the unclosed object (```` ```json\n{...\n``` ````)
+_FENCE_TAIL = re.compile(r"\n[ \t]*(?:`{3,}|~{3,})[ \t]*\Z")
+#: how a complete last value ends: a string, an array or object, a literal, a number
+_VALUE_END = re.compile(r"""(?:["'”\]}]|\b(?:true|false|null|True|False|None)|[0-9])\Z""")
+
+
+def _close_final(out: Extraction) -> None:
+    """Close the object at `cut_at` when only its final `}` is missing and its last value is
+    complete. Only under `end_turn`: the model stopped on purpose, so nothing was cut after
+    that value. An open string, an open inner bracket, a dangling `,` or `:` stay refused."""
+    assert out.cut_at is not None
+    text = out.text
+    start = out.cut_at
+    if out.cut_open != "{" or text[start] != "{":
+        return
+    body = text[start:].rstrip()
+    fence = _FENCE_TAIL.search(body)
+    if fence is not None:
+        body = body[: fence.start()].rstrip()
+    if not _VALUE_END.search(body):
+        return
+    try:
+        value, repairs, _ = load_any(body + "}", out.words)
+    except JSONProblem as exc:
+        if exc.reason != SYNTAX:
+            out.rejected.append(Rejected(start, len(text), exc.reason, exc.message, exc.path))
+            out.cut_at = None
+        return
+    if not isinstance(value, dict):
+        return
+    out.cut_at = None
+    out.candidates.append(
+        Candidate(value, start, start + len(body), "closed", tuple(sorted({*repairs, "closed_final_brace"})))
+    )
 
 
 def lone_value(text: str) -> tuple[Any, bytes, int, int] | None:
@@ -692,7 +842,7 @@ def _add_region(
     """
     chunk = out.text[start:end]
     try:
-        value, repairs, dumped = _loads_strict(chunk) if strict_only else load_any(chunk)
+        value, repairs, dumped = _loads_strict(chunk) if strict_only else load_any(chunk, out.words)
     except JSONProblem as exc:
         if exc.reason == SYNTAX:
             if record_syntax and not strict_only:
@@ -797,7 +947,7 @@ def _spans(out: Extraction, lo: int, hi: int) -> Iterator[tuple[int, int]]:
             if quote:
                 if c == "\\":
                     skip = p + 2
-                elif c == quote:
+                elif c == quote and not quote_stays_open(text, p, quote):
                     quote = ""
                 continue
             if not stack:
@@ -807,7 +957,7 @@ def _spans(out: Extraction, lo: int, hi: int) -> Iterator[tuple[int, int]]:
                 continue
             if c in "\"'“”":
                 quote = _OPEN_QUOTES[c]
-            elif c == "/":
+            elif c in "/#":
                 skip = _comment_end(text, p, hi)
             elif c in "{[":
                 stack.append(c)
@@ -829,6 +979,7 @@ def _spans(out: Extraction, lo: int, hi: int) -> Iterator[tuple[int, int]]:
             if _looks_like_json(text, start):
                 if hi == len(text):
                     out.cut_at = start
+                    out.cut_open = "" if quote or skip > hi else "".join(stack)
                 return
             restart_at = start + 1
         restarts += 1
@@ -836,8 +987,8 @@ def _spans(out: Extraction, lo: int, hi: int) -> Iterator[tuple[int, int]]:
 
 
 def _comment_end(text: str, p: int, hi: int) -> int:
-    """Where a `//` or `/* */` comment starting at `p` ends (`p` itself if it is not one)."""
-    if text.startswith("//", p):
+    """Where a `//`, `# ` or `/* */` comment starting at `p` ends (`p` itself if it is not one)."""
+    if text.startswith("//", p) or _HASH_COMMENT.match(text, p):
         end = text.find("\n", p, hi)
         return hi if end < 0 else end
     if text.startswith("/*", p):

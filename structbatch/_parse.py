@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import re
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired
 
@@ -44,9 +46,11 @@ import orjson
 import pydantic
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
+from ._coerce import coerce, enum_words, settle_words
 from ._extract import (
     ELISION_SUSPECT,
     INTEGRITY_REASONS,
+    BareWord,
     Candidate,
     Extraction,
     JSONProblem,
@@ -71,6 +75,7 @@ EXCERPT_CHARS = 200
 #: the usage of an answer that reports none (outcomes share it: `Usage` is frozen)
 _NO_USAGE = Usage()
 MAX_ERRORS = 20
+log = logging.getLogger("structbatch")
 
 _REFUSAL = re.compile(
     r"\bI(?:\s+am|['’]m)\s+(?:sorry|afraid|not\s+(?:able|comfortable|going)|unable)\b"
@@ -125,40 +130,36 @@ def parse_result_line(
     request id (read from `result.error.error`, which is doubly nested); `expired`/`canceled`
     map to their kinds. Anything that is not a result object is `malformed_result`. Never raises.
     """
-    if isinstance(line, (bytes, str, bytearray, memoryview)):
-        fast = fast_result_line(spec, line)
-        if fast is not None:
-            return fast
-    return _general_result_line(spec, line, prefill)
+    try:
+        if isinstance(line, (bytes, str, bytearray, memoryview)):
+            fast = fast_result_line(spec, line)
+            if fast is not None:
+                return fast
+        return _general_result_line(spec, line, prefill)
+    except Exception as exc:  # our bug, not the model's: never a re-ask (see `_internal`)
+        return _internal(exc, "reading a result line", line)
 
 
 def _general_result_line(
     spec: Spec[T], line: bytes | str | Mapping[str, Any], prefill: str | None = None
 ) -> Outcome[T]:
     """`parse_result_line` without its fast path: for a line `fast_result_line` has refused."""
+    if not isinstance(line, (bytes, str, bytearray, memoryview)):
+        return _parse_result_object(spec, line, prefill, line)
+    text, tool = _line_text(line)
     try:
-        if not isinstance(line, (bytes, str, bytearray, memoryview)):
-            return _parse_result_object(spec, line, prefill, line)
-        text, tool = _line_text(line)
-        try:
-            obj = loads_document(text, tool)
-        except ValueError as exc:
-            return _malformed(f"not a JSON line: {exc}", text)
-        return _parse_result_object(spec, obj, prefill, text)
-    except Exception as exc:  # a parser that never lies must also never crash a whole job
-        return Outcome.fail(
-            FailureKind.MALFORMED_RESULT,
-            f"could not read the result line: {exc!r}",
-            {"excerpt": _excerpt(line)},
-        )
+        obj = loads_document(text, tool)
+    except (ValueError, RecursionError) as exc:  # orjson's JSONDecodeError is a ValueError
+        return _malformed(f"not a JSON line: {exc}", text)
+    return _parse_result_object(spec, obj, prefill, text)
 
 
 def parse_message(spec: Spec[Any], message: Any, *, prefill: str | None = None) -> Outcome[Any]:
     """An SDK `Message` or a message dict -> one `Outcome` (see the module docstring). Never raises."""
     try:
         return _parse_message(spec, message, prefill)
-    except Exception as exc:
-        return Outcome.fail(FailureKind.MALFORMED_RESULT, f"could not read the message: {exc!r}")
+    except Exception as exc:  # our bug, not the model's: never a re-ask (see `_internal`)
+        return _internal(exc, "reading a message", message)
 
 
 def parse_text(
@@ -181,15 +182,16 @@ def parse_text(
             if fast is not None:
                 return fast
         # A bare scalar can only be the value of a wrapped spec; an object spec would discard it.
-        found = extract(text, prefill, scalars=spec.wrap is not None)
-        return _TextParse(spec, found, stop_reason, usage).outcome()
-    except Exception as exc:
-        return Outcome.fail(
-            FailureKind.NO_JSON,
-            f"could not parse the text: {exc!r}",
-            {"excerpt": _excerpt(text)},
-            usage=usage,
+        found = extract(
+            text,
+            prefill,
+            scalars=spec.wrap is not None,
+            words=_facts(spec).words,
+            close_final=stop_reason == "end_turn",
         )
+        return _TextParse(spec, found, stop_reason, usage).outcome()
+    except Exception as exc:  # our bug, not the model's: never a re-ask (see `_internal`)
+        return _internal(exc, "parsing the text", text, usage)
 
 
 def _fast_text(spec: Spec[Any], text: str, usage: Usage) -> Outcome[Any] | None:
@@ -720,21 +722,66 @@ def _fit(
     spec: Spec[Any], value: Any, repairs: tuple[str, ...], excerpt: str | None, dumped: bytes | None = None
 ) -> _Fit:
     """Validate `value` as found; when it does not fit, try the lossless reshapes (exactly one)."""
+    words = "unquoted_enum_value" in repairs
+    if words:  # bare words stand only where their enum applies; `dumped` was never made for them
+        settled, value = settle_words(value, spec.schema, BareWord)
+        if not settled:
+            return _Fit(False, None, repairs, (_stray_word_error(),), excerpt)
     ok, strict_value = _strict(spec, value, dumped)
     if ok:
         return _Fit(True, strict_value, repairs, (), excerpt)
-    first = spec.validate(value)
-    if first.ok:
+    first = validate_answer(spec, value)
+    if first.ok and not _emptied(value, first.coercions):
         return _Fit(True, first.value, _merge(repairs, first.coercions), (), excerpt)
     found: list[tuple[Validation, tuple[str, ...]]] = []
     for shaped, how in _reshapes(spec, value):
-        check = spec.validate(shaped)
+        if words:
+            settled, shaped = settle_words(shaped, spec.schema, BareWord)
+            if not settled:
+                continue
+        check = validate_answer(spec, shaped)
         if check.ok and not any(_same_value(check.value, f.value) for f, _ in found):
             found.append((check, how))
     if len(found) == 1:
         check, how = found[0]
         return _Fit(True, check.value, _merge(repairs, how, check.coercions), (), excerpt)
+    if first.ok:  # no single reshape: the keys dropped were not a wrapper after all
+        return _Fit(True, first.value, _merge(repairs, first.coercions), (), excerpt)
     return _Fit(False, None, repairs, first.errors, excerpt)
+
+
+def validate_answer(spec: Spec[Any], value: Any) -> Validation:
+    """`spec.validate`, and for JSON Schema specs a second try with the keys a closed object
+    (`additionalProperties: false`) does not name dropped (`drop_extra:$.path`).
+
+    Only for JSON Schema specs: the API requires `additionalProperties: false` for structured
+    outputs, so users write it without meaning "reject". A Pydantic model says `extra="forbid"`
+    only on purpose, and is held to it (its `spec.model` is set).
+    """
+    first = spec.validate(value)
+    if first.ok or spec.model is not None:
+        return first
+    dropped, applied = coerce(value, spec.schema, drop_extra=True)
+    if not any(a.startswith("drop_extra:") for a in applied):
+        return first
+    second = spec.validate(dropped)
+    if not second.ok:
+        return first
+    return dataclasses.replace(second, coercions=tuple(_merge(applied, second.coercions)))
+
+
+def _emptied(value: Any, coercions: Sequence[str]) -> bool:
+    """Did validation fit an object only by dropping every one of its keys? Then it is more
+    likely a wrapper (`{"contact": {...}}`), and a reshape is tried before that reading."""
+    if not isinstance(value, dict) or not value:
+        return False
+    return all(f"drop_extra:$.{key}" in coercions for key in value)
+
+
+def _stray_word_error() -> FieldError:
+    from ._schema import FieldError
+
+    return FieldError("$", "an unquoted word stands where no enum of the schema lists it")
 
 
 def _reshapes(spec: Spec[Any], value: Any) -> list[tuple[Any, tuple[str, ...]]]:
@@ -742,10 +789,20 @@ def _reshapes(spec: Spec[Any], value: Any) -> list[tuple[Any, tuple[str, ...]]]:
 
     A single-key object (`{"recipe": {...}}`), a tool call naming our tool written out as text,
     a one-element list; for a wrapped spec also the bare value (`[...]` for `{"items": [...]}`).
+    An object that uses a key the schema's root names (a property, a required key) is taken as
+    written, never reshaped: unwrapping it would drop that key, and wrapping it would hide why
+    it is invalid (`{"toString": {"length": 37}}` stays invalid for a schema whose `toString`
+    it violates). The one exception is a tool call naming our tool (`{"name": "contact",
+    "input": {...}}`): its `name` is the envelope's, whatever the schema calls `name`.
     """
+    facts = _facts(spec)
+    if isinstance(value, dict) and facts.names_any(value):
+        rest = {k: v for k, v in value.items() if k != "name"}
+        if value.get("name") != spec.name or facts.names_any(rest):
+            return []
     inner: list[tuple[Any, tuple[str, ...]]] = []
     if isinstance(value, dict):
-        if len(value) == 1:
+        if len(value) == 1 and not facts.names_any(value):
             ((key, sub),) = value.items()
             # A whole object under one key is strong evidence; a bare scalar or list is only
             # ours when the key names it (`{"year": 1999}` is not a `count`).
@@ -761,13 +818,58 @@ def _reshapes(spec: Spec[Any], value: Any) -> list[tuple[Any, tuple[str, ...]]]:
     wrap = spec.wrap
     if wrap is None:
         return inner
-    out: list[tuple[Any, tuple[str, ...]]] = [({wrap: value}, (f"wrap:{wrap}",))]
+    out: list[tuple[Any, tuple[str, ...]]] = []
+    if not (isinstance(value, dict) and facts.names_any(value)):
+        out.append(({wrap: value}, (f"wrap:{wrap}",)))
     for sub, how in inner:
         if isinstance(sub, dict) and wrap in sub:
             out.append((sub, how))
         else:
             out.append(({wrap: sub}, (*how, f"wrap:{wrap}")))
     return out
+
+
+class _SpecFacts:
+    """What the text parser reads off a spec's schema once (kept per spec, see `_facts`)."""
+
+    __slots__ = ("names", "patterns", "words")
+
+    def __init__(self, spec: Spec[Any]) -> None:
+        schema = spec.schema
+        #: one-word enum members: the bare words the tolerant parser may read as strings
+        self.words = frozenset(w for w in enum_words(schema) if _WORD.fullmatch(w))
+        props = schema.get("properties")
+        required = schema.get("required")
+        names = set(props) if isinstance(props, dict) else set()
+        if isinstance(required, list):
+            names.update(k for k in required if isinstance(k, str))
+        #: keys the root names: an object using one is never reshaped
+        self.names = frozenset(names)
+        patterns = schema.get("patternProperties")
+        self.patterns = tuple(_pattern(p) for p in patterns) if isinstance(patterns, dict) else ()
+
+    def names_any(self, value: Mapping[str, Any]) -> bool:
+        if any(key in self.names for key in value):
+            return True
+        return any(p.search(key) for p in self.patterns for key in value)
+
+
+def _pattern(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error:  # an ECMA-only pattern: any key may match it
+        return re.compile("")
+
+
+_WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_FACTS: weakref.WeakKeyDictionary[Spec[Any], _SpecFacts] = weakref.WeakKeyDictionary()
+
+
+def _facts(spec: Spec[Any]) -> _SpecFacts:
+    facts = _FACTS.get(spec)
+    if facts is None:
+        facts = _FACTS[spec] = _SpecFacts(spec)
+    return facts
 
 
 def _norm(name: str) -> str:
@@ -821,10 +923,24 @@ def _same_value(a: Any, b: Any) -> bool:
         return False
     if isinstance(a, (dict, list)):
         return same_json(a, b)
+    return bool(a == b)
+
+
+def _internal(exc: Exception, doing: str, source: Any, usage: Usage | None = None) -> Outcome[Any]:
+    """A bug in structbatch (or in a user's validator) met while parsing -> an `internal` failure.
+
+    Never `no_json`/`malformed_result`: those blame the model, and a re-ask would pay for an
+    answer that may well be right. The traceback goes to the `structbatch` logger.
+    """
+    log.error("structbatch bug while %s", doing, exc_info=exc)
+    details: dict[str, Any] = {"error_type": type(exc).__name__}
     try:
-        return bool(a == b)
-    except Exception:
-        return False
+        details["excerpt"] = _excerpt(source)
+    except Exception as inner:  # the excerpt is a courtesy: a second bug must not hide the first
+        details["excerpt_error"] = repr(inner)
+    return Outcome.fail(
+        FailureKind.INTERNAL, f"structbatch failed while {doing}: {exc!r}", details, usage=usage or _NO_USAGE
+    )
 
 
 def _merge(*groups: Sequence[str]) -> tuple[str, ...]:
@@ -842,7 +958,7 @@ def _excerpt(obj: Any) -> str:
     else:
         try:
             text = orjson.dumps(obj, default=str).decode()
-        except Exception:
+        except (TypeError, ValueError):  # orjson.JSONEncodeError: too deep, a huge int
             text = repr(obj)
     text = text.strip()
     return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"

@@ -31,6 +31,13 @@ def obj(**props: Any) -> dict[str, Any]:
         (INT, 5.0, 5, ["coerce:$:float->int"]),
         (BOOL, "true", True, ["coerce:$:str->bool"]),
         (BOOL, "False", False, ["coerce:$:str->bool"]),
+        (INT, "5.0", 5, ["coerce:$:str->int"]),  # an integral number string
+        (INT, "-3.000", -3, ["coerce:$:str->int"]),
+        (INT, "2e3", 2000, ["coerce:$:str->int"]),
+        (INT, " 5", 5, ["coerce:$:padded_str->int"]),
+        (INT, " 42 ", 42, ["coerce:$:padded_str->int"]),
+        (NUM, "\t2.5\n", 2.5, ["coerce:$:padded_str->number"]),
+        (INT, " 7.0 ", 7, ["coerce:$:padded_str->int"]),
     ],
 )
 def test_lossless_scalar_coercions(schema: Any, value: Any, expected: Any, applied: list[str]) -> None:
@@ -43,9 +50,13 @@ def test_lossless_scalar_coercions(schema: Any, value: Any, expected: Any, appli
     ("schema", "value"),
     [
         (INT, "5.5"),  # would round
-        (INT, "5.0"),  # two steps; not taken
+        (INT, "5.50"),
+        (INT, "5.0001"),
+        (INT, "1e-1"),
         (INT, "five"),
-        (INT, " 5"),
+        (INT, "5 5"),
+        (INT, "1 000"),
+        (INT, "1,000"),
         (INT, "5kg"),
         (INT, "007"),
         (INT, 5.5),
@@ -145,3 +156,107 @@ def test_through_spec_validate_json_schema() -> None:
     spec = sb.compile({"title": "t", "type": "object", "properties": {"n": INT}, "required": ["n"]})
     assert spec.validate({"n": "4"}).value == {"n": 4}
     assert not spec.validate({"n": "4.5"}).ok
+
+
+# ---- issue 15: case and whitespace in enums, wrapping into a list, closed objects ---------------
+
+
+def test_enum_case_and_surrounding_whitespace() -> None:
+    members = {"enum": ["small", "Medium", "LARGE"]}
+    assert coerce(" medium ", members) == ("Medium", ["enum_case:$", "enum_whitespace:$"])
+    assert coerce("large\n", members) == ("LARGE", ["enum_case:$", "enum_whitespace:$"])
+    assert coerce(" small", members) == ("small", ["enum_whitespace:$"])
+    assert coerce("med", members) == ("med", [])  # a synonym or prefix is never a member
+    assert coerce("s mall", members) == ("s mall", [])  # inner whitespace is not padding
+    assert coerce("ΣΊΣΥΦΟΣ", {"enum": ["σίσυφοσ"]}) == ("σίσυφοσ", ["enum_case:$"])
+
+
+@pytest.mark.parametrize(
+    ("member", "written"),
+    [
+        ("μ", "µ"),  # GREEK SMALL LETTER MU vs MICRO SIGN: casefold merges them
+        ("µ", "μ"),
+        ("μs", "µs"),
+        ("K", "\u212a"),  # the Kelvin sign lowercases to k, but is not the letter K
+        ("s", "ſ"),  # long s
+        ("ss", "ß"),  # casefold makes ß "ss"
+        ("Å", "\u212b"),  # the Ångström sign
+        ("ﬁ", "fi"),  # a ligature is not its letters (NFKC would merge them)
+        ("σ", "ς"),  # final sigma is another letter form
+    ],
+)
+def test_enum_case_never_merges_distinct_code_points(member: str, written: str) -> None:
+    assert coerce(written, {"enum": [member, "other"]}) == (written, [])
+
+
+def test_one_value_is_wrapped_where_only_an_array_is_allowed() -> None:
+    tags = {"type": "array", "items": {"type": "string"}}
+    assert coerce("math", tags) == (["math"], ["wrap_list:$"])
+    counts = {"type": "array", "items": INT}
+    assert coerce("3", counts) == ([3], ["coerce:$[0]:str->int", "wrap_list:$"])
+    items = {"type": "array", "items": obj(qty=INT)}
+    assert coerce({"qty": "2"}, items) == ([{"qty": 2}], ["coerce:$[0].qty:str->int", "wrap_list:$"])
+    optional = {"anyOf": [tags, {"type": "null"}]}
+    assert coerce("math", optional) == (["math"], ["wrap_list:$"])
+
+
+@pytest.mark.parametrize(
+    ("schema", "value"),
+    [
+        ({"type": "array"}, None),  # null is no item
+        ({"type": "array", "items": {"type": "string"}}, "a, b"),  # may list several items
+        ({"type": "array", "items": {"type": "string"}}, "a; b"),
+        ({"type": "array", "items": {"type": "string"}}, "a\nb"),
+        ({"type": ["array", "string"]}, "a"),  # a string is allowed as it is
+        ({"items": {"type": "string"}}, "a"),  # no type: nothing says it must be an array
+    ],
+)
+def test_values_that_are_not_one_item_are_not_wrapped(schema: Any, value: Any) -> None:
+    out, done = coerce(value, schema)
+    assert out is value and done == []
+
+
+CLOSED = {
+    "type": "object",
+    "properties": {
+        "a": INT,
+        "inner": {"type": "object", "properties": {"b": INT}, "additionalProperties": False},
+    },
+    "additionalProperties": False,
+}
+
+
+def test_keys_outside_closed_objects_are_dropped_only_when_asked() -> None:
+    value = {"a": 1, "x": 2, "inner": {"b": "3", "y": 4}}
+    assert coerce(value, CLOSED) == (
+        {"a": 1, "x": 2, "inner": {"b": 3, "y": 4}},
+        ["coerce:$.inner.b:str->int"],
+    )
+    out, done = coerce(value, CLOSED, drop_extra=True)
+    assert out == {"a": 1, "inner": {"b": 3}}
+    assert done == ["drop_extra:$.x", "coerce:$.inner.b:str->int", "drop_extra:$.inner.y"]
+    assert value == {"a": 1, "x": 2, "inner": {"b": "3", "y": 4}}  # not mutated
+
+
+def test_a_key_another_part_of_the_schema_names_is_never_dropped() -> None:
+    # the classic allOf trap: the closed part does not list `b`, its sibling does
+    schema = {
+        "allOf": [
+            {"type": "object", "properties": {"a": INT}, "additionalProperties": False},
+            {"properties": {"b": INT}},
+        ]
+    }
+    assert coerce({"a": 1, "b": 2}, schema, drop_extra=True) == ({"a": 1, "b": 2}, [])
+    patterned = {"type": "object", "patternProperties": {"^x-": INT}, "additionalProperties": False}
+    assert coerce({"x-a": 1, "y": 2}, patterned, drop_extra=True) == ({"x-a": 1}, ["drop_extra:$.y"])
+    required = {"type": "object", "required": ["k"], "additionalProperties": False}
+    assert coerce({"k": 1}, required, drop_extra=True) == ({"k": 1}, [])
+
+
+def test_deep_values_come_back_unchanged() -> None:
+    value: Any = "1"
+    schema: Any = INT
+    for _ in range(600):
+        value, schema = [value], {"type": "array", "items": schema}
+    out, done = coerce(value, schema)  # deeper than the walk goes: no RecursionError, no coercion
+    assert out == value and done == []

@@ -123,7 +123,10 @@ def test_repairs_never_touch_string_contents() -> None:
         '{"a": 0x10}',
         "[1,,2]",
         '{"a": "\\ud800"}',  # lone surrogate
-        '{"a": "\\q"}',
+        '{"a": "\\x41"}',  # an escape with a meaning elsewhere (Python's "A")
+        '{"a": "\\U0001F600"}',
+        '{"a": "\\0"}',
+        '{"a": "line\\\nnext"}',  # a backslash before a line break
     ],
 )
 def test_unrepairable_syntax_is_refused(text: str) -> None:

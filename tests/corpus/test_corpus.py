@@ -84,12 +84,33 @@ CONTACT_SCHEMA = {
     "additionalProperties": False,
 }
 
+TICKET_SCHEMA = {
+    "title": "Ticket",
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "size": {"enum": ["small", "medium", "large"]},
+        "priority": {"type": "string", "enum": ["Low", "High"]},
+        "summary": {"type": "string"},
+        "pattern": {"type": "string"},
+        "labels": {"type": "array", "items": {"type": "string"}},
+        "meta": {
+            "type": "object",
+            "properties": {"source": {"type": "string"}},
+            "additionalProperties": False,
+        },
+    },
+    "required": ["id", "size"],
+    "additionalProperties": False,
+}
+
 SPECS: dict[str, sb.Spec[Any]] = {
     "recipe": sb.compile(Recipe),
     "order": sb.compile(Order),
     "contact": sb.compile(CONTACT_SCHEMA),
     "tags": sb.compile(list[str], wrap="tags", name="tags"),
     "count": sb.compile(int, wrap="count", name="count"),
+    "ticket": sb.compile(TICKET_SCHEMA),
 }
 
 
