@@ -30,11 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
-import orjson
-
 from ._cost import batch_cost
 from ._outcome import Outcome
-from ._output import atomic_writer
+from ._output import atomic_writer, dumps_json, json_value
 
 if TYPE_CHECKING:
     import polars
@@ -162,7 +160,7 @@ def _value_columns(shape: Shape) -> list[tuple[str, str, Shape]]:
 
 
 def _as_object(spec: Spec[Any], outcome: Outcome[Any]) -> dict[str, Any]:
-    value = orjson.loads(spec.dump_value(outcome.value))
+    value = json_value(outcome.value)
     if spec.wrap:
         return {spec.wrap: value}
     return value if isinstance(value, dict) else {}
@@ -183,7 +181,7 @@ def iter_rows(
             "ok": o.ok,
             "kind": o.failure.kind.value if o.failure else None,
             "message": o.failure.message if o.failure else None,
-            "details": orjson.dumps(dict(o.failure.details), default=str).decode() if o.failure else None,
+            "details": dumps_json(json_value(dict(o.failure.details))).decode() if o.failure else None,
             "attempts": o.attempts,
             "mode": o.mode,
             "input_tokens": u.input_tokens,
@@ -197,7 +195,7 @@ def iter_rows(
         for column, field, _ in columns:
             row[column] = obj.get(field)
         extra = {k: v for k, v in obj.items() if k not in declared}
-        row["extra"] = orjson.dumps(extra).decode() if extra else None
+        row["extra"] = dumps_json(extra).decode() if extra else None
         yield row
 
 
@@ -222,7 +220,7 @@ def _arrow_type(pa: Any, shape: Shape) -> Any:
 def _converter(shape: Shape) -> Callable[[Any], Any]:
     """Python value -> what `pyarrow.array` accepts for `shape` (json nodes become text)."""
     if shape.kind == "json":
-        return lambda v: None if v is None else orjson.dumps(v).decode()
+        return lambda v: None if v is None else dumps_json(v).decode()
     if shape.kind == "struct":
         subs = [(name, _converter(sub)) for name, sub in shape.fields]
         return lambda v: None if not isinstance(v, Mapping) else {n: c(v.get(n)) for n, c in subs}
@@ -241,7 +239,7 @@ def _column(pa: Any, values: list[Any], shape: Shape) -> Any:
         return pa.array([convert(v) for v in values], type=_arrow_type(pa, shape))
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
         # Something the declared type cannot hold exactly (a 70-bit integer, ...): keep it as text.
-        return pa.array([None if v is None else orjson.dumps(v).decode() for v in values], type=pa.string())
+        return pa.array([None if v is None else dumps_json(v).decode() for v in values], type=pa.string())
 
 
 def outcomes_to_arrow(
@@ -345,7 +343,7 @@ def _write_text(rows: Iterator[dict[str, Any]], spec: Spec[Any], format: str, ou
     n = 0
     if format == "jsonl":
         for row in rows:
-            out.write(orjson.dumps(row, default=str).decode() + "\n")
+            out.write(dumps_json(row).decode() + "\n")
             n += 1
         return n
     flat = _flat_columns(value_shape(spec))
@@ -391,6 +389,4 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, str):
         return value
-    if isinstance(value, bool | int | float):
-        return orjson.dumps(value).decode()
-    return orjson.dumps(value, default=str).decode()
+    return dumps_json(value).decode()

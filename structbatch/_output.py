@@ -9,6 +9,7 @@ file or the new one, never half of one. The new file gets the permissions any ne
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -17,12 +18,33 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
+from pydantic_core import to_jsonable_python
 
 from ._job import Job, Summary
 from ._outcome import Outcome
 
 
-def outcome_record(outcome: Outcome[Any], spec_dump: Any = None) -> dict[str, Any]:
+def json_value(value: Any) -> Any:
+    """A value (model instance, dict, ...) as plain JSON data, by alias, integers exact."""
+    return to_jsonable_python(value, fallback=str)
+
+
+def dumps_json(obj: Any, *, indent: bool = False) -> bytes:
+    """JSON bytes; orjson when it can, the standard library for integers beyond 64 bits
+    (which orjson refuses), so an exact big integer in a value is written exactly."""
+    try:
+        return orjson.dumps(obj, default=str, option=orjson.OPT_INDENT_2 if indent else None)
+    except TypeError:
+        return json.dumps(
+            obj,
+            ensure_ascii=False,
+            default=str,
+            indent=2 if indent else None,
+            separators=None if indent else (",", ":"),
+        ).encode()
+
+
+def outcome_record(outcome: Outcome[Any]) -> dict[str, Any]:
     """One outcome as the JSON object written per key (stable field names; see the README)."""
     record: dict[str, Any] = {
         "key": outcome.key,
@@ -30,13 +52,13 @@ def outcome_record(outcome: Outcome[Any], spec_dump: Any = None) -> dict[str, An
         "ok": outcome.ok,
     }
     if outcome.ok:
-        record["value"] = orjson.loads(spec_dump(outcome.value)) if spec_dump else outcome.value
+        record["value"] = json_value(outcome.value)
     else:
         assert outcome.failure is not None
         record["failure"] = {
             "kind": outcome.failure.kind.value,
             "message": outcome.failure.message,
-            "details": dict(outcome.failure.details),
+            "details": json_value(dict(outcome.failure.details)),
         }
     record["mode"] = outcome.mode
     record["attempts"] = outcome.attempts
@@ -47,7 +69,7 @@ def outcome_record(outcome: Outcome[Any], spec_dump: Any = None) -> dict[str, An
 
 def dumps_line(record: dict[str, Any]) -> bytes:
     """A JSONL line (non-JSON detail values, if any, become strings)."""
-    return orjson.dumps(record, default=str) + b"\n"
+    return dumps_json(record) + b"\n"
 
 
 @contextlib.contextmanager
@@ -95,7 +117,7 @@ def write_outputs(job: Job[Any], results: Path, failures: Path, summary_path: Pa
     n_results = n_failures = 0
     with atomic_writer(results) as out, atomic_writer(failures) as bad:
         for outcome in job.outcomes():
-            line = dumps_line(outcome_record(outcome, job.spec.dump_value))
+            line = dumps_line(outcome_record(outcome))
             out.write(line)
             n_results += 1
             if not outcome.ok:
@@ -141,9 +163,7 @@ def format_failures(
     return "\n".join(lines)
 
 
-def format_outcomes(
-    outcomes: Iterable[Outcome[Any]], spec_dump: Any = None, *, limit: int | None = None
-) -> str:
+def format_outcomes(outcomes: Iterable[Outcome[Any]], *, limit: int | None = None) -> str:
     """`results --table`: one row per key with its value (compact JSON) or its failure."""
     rows: list[tuple[str, str, str, str]] = []
     more = 0
@@ -152,8 +172,7 @@ def format_outcomes(
             more += 1
             continue
         if o.ok:
-            value = spec_dump(o.value) if spec_dump else orjson.dumps(o.value, default=str)
-            text = value.decode() if isinstance(value, bytes) else str(value)
+            text = dumps_json(json_value(o.value)).decode()
             rows.append((str(o.key), "ok", str(o.attempts), text))
         else:
             assert o.failure is not None

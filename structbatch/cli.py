@@ -42,8 +42,9 @@ from ._job import Job, PollPolicy, Summary
 from ._jobfile import InputStats, JobFile, load_jobfile, load_schema
 from ._modes import Mode, resolve_mode
 from ._outcome import FailureKind
-from ._output import dumps_line, format_failures, format_outcomes, outcome_record, write_outputs
+from ._output import dumps_json, dumps_line, format_failures, format_outcomes, outcome_record, write_outputs
 from ._progress import ProgressDisplay, log_handler
+from .emulator._options import add_emulator_options  # no SDK import: the emulator loads lazily
 
 if TYPE_CHECKING:  # the SDK costs seconds to import: read-only commands never load it
     import anthropic
@@ -87,7 +88,7 @@ class Context:
     def emit(self, doc: Any) -> None:
         """The command's one JSON document (with --json)."""
         if self.json:
-            self.out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
+            self.out.write(dumps_json(doc, indent=True).decode() + "\n")
 
     def fail(self, code: int, message: str, exc: BaseException, *, prefix: bool = True) -> int:
         """Report an error in one line (in command-line terms) and return its exit code; with
@@ -168,9 +169,9 @@ def key_hint(client: anthropic.Anthropic) -> str:
 def _api(args: argparse.Namespace, ctx: Context) -> Iterator[anthropic.Anthropic]:
     """An SDK client: an embedded emulator's with --emulator, else one from the environment."""
     if getattr(args, "emulator", False):
-        from .emulator import Emulator
+        from .emulator import embedded_emulator  # --emulator-* options (emulator owner)
 
-        with Emulator(latency=1.0, seed=0) as emu:
+        with embedded_emulator(args) as emu:
             ctx.note(f"using an embedded emulator at {emu.base_url} (nothing leaves this machine)")
             yield emu.client()
         return
@@ -431,7 +432,7 @@ def cmd_collect(ctx: Context) -> int:
 
 def cmd_resume(ctx: Context) -> int:
     cfg = _load(ctx.args)
-    with _open_job(cfg, _client(), ctx.args) as job:
+    with _api(ctx.args, ctx) as client, _open_job(cfg, client, ctx.args) as job:  # --emulator too
         with _display(ctx) as display:
             job.on_progress = display
             job.run()
@@ -455,15 +456,14 @@ def cmd_results(ctx: Context) -> int:
     kinds = _kinds(args)
     with _open_readonly(args) as job:  # the store only: no API call, no key, no lease
         outcomes = job.outcomes(kinds=kinds)
-        dump = job.spec.dump_value
         if args.table:
-            ctx.out.write(format_outcomes(outcomes, dump, limit=None) + "\n")
+            ctx.out.write(format_outcomes(outcomes, limit=None) + "\n")
         elif args.json:
-            records = [outcome_record(o, dump) for o in outcomes]
+            records = [outcome_record(o) for o in outcomes]
             ctx.emit({"command": "results", "job": args.job, "count": len(records), "outcomes": records})
         else:
             for outcome in outcomes:
-                ctx.out.write(dumps_line(outcome_record(outcome, dump)).decode())
+                ctx.out.write(dumps_line(outcome_record(outcome)).decode())
                 if ctx.closed:  # `| head`: the reader has what it wanted
                     break
     return EXIT_OK
@@ -613,7 +613,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dry-run", action="store_true", help="check inputs and show counts, bytes, batches and cost"
     )
-    p.add_argument("--emulator", action="store_true", help="run against an embedded emulator (offline)")
+    add_emulator_options(p)  # --emulator and --emulator-* (structbatch.emulator._options)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -653,6 +653,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-wait", action="store_true", help="do not wait for the canceled batches to end")
     p.set_defaults(func=cmd_cancel)
     p = sub.add_parser("resume", parents=[common, polling, job], help="continue a job from its store")
+    add_emulator_options(p)  # --emulator and --emulator-* (structbatch.emulator._options)
     p.set_defaults(func=cmd_resume)
 
     sub.add_parser(
