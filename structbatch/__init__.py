@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ._batching import Limits
 from ._errors import (
+    ConfigChangeError,
     DuplicateKeyError,
     InputError,
+    JobBusyError,
     JobError,
     KeyMismatchError,
     ModeError,
@@ -81,6 +83,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CAPABILITIES_CHECKED",
     "Capabilities",
+    "ConfigChangeError",
     "DuplicateKeyError",
     "Failed",
     "Failure",
@@ -88,6 +91,7 @@ __all__ = [
     "FieldError",
     "InputError",
     "Job",
+    "JobBusyError",
     "JobError",
     "KeyMismatchError",
     "Limits",

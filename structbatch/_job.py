@@ -176,9 +176,8 @@ class Job(Generic[T]):
 
     def _bind(self, given: JobConfig) -> JobConfig:
         """Store `given` in a new store, or reconcile it with the stored settings."""
-        stored = self.store.config()
-        if stored is None:
-            self.store.set_config(given)
+        stored = self.store.init_config(given)
+        if stored is given:
             return given
         given = given.replace(salt=stored.salt)  # the salt is the job's identity: it never changes
         changed = stored.differences(given)

@@ -126,11 +126,12 @@ class Store(BatchTables):
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a structbatch job store ({exc})") from exc
         if not tables:
-            with self.transaction():
-                for stmt in _SCHEMA.split(";"):
-                    if stmt.strip():
-                        self._db.execute(stmt)
-                self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            with self.transaction():  # two processes may create one store at once: re-check inside
+                if self._db.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone() is None:
+                    for stmt in _SCHEMA.split(";"):
+                        if stmt.strip():
+                            self._db.execute(stmt)
+                    self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         elif "meta" not in tables:
             self._db.close()
             raise StoreError(f"{self.path}: an SQLite file, but not a structbatch job store")
@@ -164,6 +165,16 @@ class Store(BatchTables):
         """The job's settings, or None for a store no `Job` has configured yet."""
         text = self.meta("config")
         return None if text is None else JobConfig.from_json(text)
+
+    def init_config(self, config: JobConfig) -> JobConfig:
+        """Store `config` if the store has none yet, and return the stored one: of two processes
+        creating one job at once, the first one's settings (and salt) win."""
+        with self.transaction():
+            stored = self.config()
+            if stored is None:
+                self._db.execute("INSERT INTO meta VALUES ('config', ?)", (config.to_json(),))
+                return config
+        return stored
 
     def set_config(self, config: JobConfig, *, reset_requests: bool = False) -> None:
         """Store the settings; with `reset_requests`, drop every request built under the old ones
