@@ -34,7 +34,7 @@ log = logging.getLogger("structbatch")
 Style = Literal["auto", "bars", "plain"]
 
 #: Said while no batch has ended yet, so an empty ETA is never a mystery.
-NO_PER_REQUEST_PROGRESS = "no per-request progress from the API until a batch ends (most end within 1 h)"
+NO_PER_REQUEST_PROGRESS = "the API reports no per-request progress until a batch ends (most end within 1 h)"
 
 _PHASES = {
     "submit": "creating batches",
@@ -102,7 +102,7 @@ def eta_text(timer: BatchTimer, p: Progress, now: float) -> str:
     if left is None:
         return "ETA unknown: " + NO_PER_REQUEST_PROGRESS if p.batches_open else "ETA —"
     if left < 1:
-        return "ETA any moment (batches took about as long so far)"
+        return "ETA any moment now"
     return f"ETA ~{clock(left)} (from {len(timer.durations)} ended batch{'es' if len(timer.durations) > 1 else ''})"
 
 
@@ -247,46 +247,61 @@ class ProgressDisplay:
 
 
 class _RichBars:
-    """One rich bar for one job, with a line below it saying what is happening."""
+    """One rich bar for one job, with two lines below it: keys per state, tokens and cost; then
+    what is happening and the ETA. Short lines, so an 80-column terminal shows them whole."""
 
     def __init__(self, stream: TextIO, label: str) -> None:
-        from rich.console import Console, Group, RenderableType
+        from rich.console import Console, Group
         from rich.live import Live
         from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
         from rich.progress import Progress as RichProgress
         from rich.text import Text
 
         self.console = Console(file=stream, force_terminal=True, highlight=False)
-        self._text_cls = Text
         self.progress = RichProgress(
             TextColumn("[bold]{task.description}"),
-            BarColumn(bar_width=30),
+            BarColumn(bar_width=24),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[states]}"),
+            TextColumn("keys"),
             TimeElapsedColumn(),
-            TextColumn("{task.fields[tokens]}  {task.fields[cost]}"),
+            TextColumn("{task.fields[cost]}"),
             console=self.console,
             auto_refresh=False,
         )
-        self.task = self.progress.add_task(label or "job", total=None, states="", tokens="", cost="")
+        self.task = self.progress.add_task(label.strip() or "job", total=None, cost="")
+        self.counts = Text("")
         self.note = Text("", style="dim")
-        renderable: RenderableType = Group(self.progress, self.note)
-        self.live = Live(renderable, console=self.console, refresh_per_second=8, transient=False)
+        self.live = Live(
+            Group(self.progress, self.counts, self.note),
+            console=self.console,
+            refresh_per_second=8,
+            transient=False,
+        )
         self.live.start()
 
     def update(self, p: Progress, eta: str) -> None:
-        states = (
-            f"[green]{p.ok} ok[/] [red]{p.failed} failed[/] "
-            f"[cyan]{p.inflight} in flight[/] [yellow]{p.pending} pending[/]"
-        )
-        tokens = f"{human(p.usage.input_tokens)} in / {human(p.usage.output_tokens)} out tokens"
-        self.progress.update(
-            self.task, total=p.total or None, completed=p.done, states=states, tokens=tokens, cost=_cost(p)
+        from rich.text import Text
+
+        self.progress.update(self.task, total=p.total or None, completed=p.done, cost=_cost(p))
+        self.counts.truncate(0)
+        self.counts.append_text(
+            Text.assemble(
+                "  ",
+                (f"{p.ok} ok", "green"),
+                " · ",
+                (f"{p.failed} failed", "red" if p.failed else ""),
+                " · ",
+                (f"{p.inflight} in flight", "cyan"),
+                " · ",
+                (f"{p.pending} pending", "yellow"),
+                f" · tokens {human(p.usage.input_tokens)} in, {human(p.usage.output_tokens)} out",
+            )
         )
         doing = _PHASES.get(p.phase, p.phase)
         if p.phase == "wait":
             doing = f"waiting for {p.batches_open} batch{'es' if p.batches_open != 1 else ''} to end"
-        self.note.plain = f"  {doing} · {p.batches_ended} batch(es) ended · {eta}"
+        ended = f"{p.batches_ended} batch{'es' if p.batches_ended != 1 else ''} ended"
+        self.note.plain = f"  done: {ended}" if p.phase == "done" else f"  {doing} · {ended} · {eta}"
         self.live.refresh()
 
     def stop(self) -> None:
