@@ -30,12 +30,13 @@ from models import Invoice  # type: ignore[import-not-found]  # noqa: E402
 
 import structbatch as sb  # noqa: E402
 
-from . import _data  # noqa: E402
+from . import _data, _orders  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
 TARGETS = {
     "parse_tool_vs_raw": (">=", 0.8),
+    "parse_tool_vs_raw_orders": (">=", 0.8),
     "parse_text_cost_vs_tool": ("<=", 3.0),
     "shard_vs_json_dumps": (">=", 0.5),
     "e2e_vs_bare_sdk": ("<=", 1.5),
@@ -154,6 +155,28 @@ def bench_parse(n: int, passes: int) -> dict[str, Any]:
                         c += 1
         return c
 
+    orders = _orders.write_file(DATA / f"orders-{n}.jsonl", n)
+    order_spec = sb.compile(_orders.Order)
+
+    def raw_orders(path: Path, start: int, end: int) -> int:
+        c = 0
+        for line in segment_lines(path, start, end):
+            d = orjson.loads(line)
+            for block in d["result"]["message"]["content"]:
+                if block["type"] == "tool_use":
+                    _orders.Order.model_validate(block["input"])
+                    c += 1
+        return c
+
+    def ours_orders(path: Path, start: int, end: int) -> int:
+        c = 0
+        for line in segment_lines(path, start, end):
+            c += order_spec.parse(line).ok
+        return c
+
+    for name, read in (("raw orders", raw_orders), ("ours orders", ours_orders)):
+        got = read(orders, *segments(orders, SEGMENT)[0])
+        assert got == min(n, SEGMENT), f"{name} read {got} of {min(n, SEGMENT)} lines"
     first, end = segments(files["tool"], SEGMENT)[0]
     for name, read in (("raw", raw_limit), ("ours", ours), ("instructor", instructor), ("sdk", sdk_typed)):
         got = read(files["tool"], first, end)  # every reader reads every line (and warms up)
@@ -165,6 +188,8 @@ def bench_parse(n: int, passes: int) -> dict[str, Any]:
         "SDK MessageBatchIndividualResponse": (files["tool"], sdk_typed),
         "structbatch spec.parse (text lines)": (files["text"], ours),
         "structbatch spec.parse (mixed lines)": (files["mixed"], ours),
+        "raw limit, Order shape": (orders, raw_orders),
+        "structbatch spec.parse, Order shape": (orders, ours_orders),
     }
     seconds = interleaved(variants, passes)
 
@@ -179,6 +204,7 @@ def bench_parse(n: int, passes: int) -> dict[str, Any]:
         rows[name] = {"seconds": median, "lines": n, "lines_per_s": n / median}
     ratios = {
         "parse_tool_vs_raw": ratio(raw, tool),
+        "parse_tool_vs_raw_orders": ratio("raw limit, Order shape", "structbatch spec.parse, Order shape"),
         "parse_text_cost_vs_tool": ratio("structbatch spec.parse (text lines)", tool),
         "parse_mixed_cost_vs_tool": ratio("structbatch spec.parse (mixed lines)", tool),
         "instructor_vs_raw": ratio(raw, "instructor BatchProcessor.parse_results"),

@@ -10,10 +10,16 @@ cannot be a false accept:
 - string formats are checked with `jsonschema`'s own format functions, not its regexes;
 - only its "valid" answers are trusted: on "invalid", `jsonschema` runs and gives the errors
   (and the final word, so a stricter fast check can never reject a valid value).
+- keywords beside a `$ref` (2020-12 applies them, fastjsonschema ignores them) are compiled as
+  `allOf: [{"$ref": ...}]` beside them, which means the same;
+- a schema it cannot compile (a 32-deep nesting makes it generate Python with "too many
+  statically nested blocks") or whose refs it may resolve differently (anything but a plain
+  pointer) gets no fast check at all.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -67,7 +73,10 @@ _SAME_MEANING = frozenset(
 
 
 def compile_fast_check(schema: dict[str, Any], dialect: type[Any]) -> Callable[[Any], bool] | None:
-    """A `value -> bool` that is True only for values `jsonschema` also accepts; None if unsafe."""
+    """A `value -> bool` that is True only for values `jsonschema` also accepts; None if unsafe.
+
+    `schema` must hold plain pointer refs only (see `_refs.normalize_refs`).
+    """
     if dialect is not jsonschema.Draft202012Validator and dialect is not jsonschema.Draft7Validator:
         return None
     formats: set[str] = set()
@@ -78,7 +87,7 @@ def compile_fast_check(schema: dict[str, Any], dialect: type[Any]) -> Callable[[
         if isinstance(node.get("format"), str):
             formats.add(node["format"])
         ref = node.get("$ref")
-        if isinstance(ref, str) and not ref.startswith("#"):
+        if isinstance(ref, str) and not _PLAIN_POINTER.fullmatch(ref):
             return None
     checker = dialect.FORMAT_CHECKER
     custom = {name: _format_fn(checker, name) for name in formats}
@@ -87,9 +96,17 @@ def compile_fast_check(schema: dict[str, Any], dialect: type[Any]) -> Callable[[
         if dialect is jsonschema.Draft202012Validator
         else {"$schema": "http://json-schema.org/draft-07/schema#"}
     )
+    source = jsw.map_schema(schema, _ref_beside) if dialect is jsonschema.Draft202012Validator else schema
     try:
-        validate = fastjsonschema.compile({**schema, **draft}, formats=custom, use_default=False)
-    except (fastjsonschema.JsonSchemaDefinitionException, ValueError, TypeError, RecursionError):
+        validate = fastjsonschema.compile({**source, **draft}, formats=custom, use_default=False)
+    except (
+        fastjsonschema.JsonSchemaDefinitionException,
+        ValueError,
+        TypeError,
+        RecursionError,
+        SyntaxError,  # also IndentationError: "too many statically nested blocks"
+        MemoryError,
+    ):
         return None
 
     def check(value: Any) -> bool:
@@ -97,11 +114,24 @@ def compile_fast_check(schema: dict[str, Any], dialect: type[Any]) -> Callable[[
             validate(value)
         except fastjsonschema.JsonSchemaValueException:
             return False
-        except Exception:
+        except Exception:  # only a "valid" answer is trusted; jsonschema decides the rest
             return False
         return True
 
     return check
+
+
+#: a ref fastjsonschema resolves exactly as jsonschema does: a pointer of plain names
+_PLAIN_POINTER = re.compile(r"#(?:/[A-Za-z0-9_$.-]+)*")
+
+
+def _ref_beside(node: dict[str, Any]) -> dict[str, Any]:
+    """`{"$ref": r, "maxItems": 2}` -> `{"allOf": [{"$ref": r}], "maxItems": 2}` (2020-12 meaning)."""
+    if "$ref" not in node or len(node) == 1:
+        return node
+    ref = node.pop("$ref")
+    node["allOf"] = [{"$ref": ref}, *(node.get("allOf") or [])]
+    return node
 
 
 def _format_fn(checker: jsonschema.FormatChecker, name: str) -> Callable[[Any], bool]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+from urllib.parse import quote, unquote
 
 JSONSchema = dict[str, Any]
 
@@ -94,22 +95,44 @@ def local_refs(node: JSONSchema) -> Iterator[tuple[str, str]]:
             yield path, ref
 
 
-def resolve_pointer(root: JSONSchema, ref: str) -> JSONSchema | None:
-    """Resolve a local `#/...` JSON pointer inside `root`, or None when it points nowhere."""
-    if ref == "#":
-        return root
-    if not ref.startswith("#/"):
+def escape_token(token: str) -> str:
+    """One JSON pointer token, escaped (`~` and `/`)."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def fragment(tokens: list[str]) -> str:
+    """A `$ref` for a JSON pointer: `#` + escaped tokens, percent-encoded as a URI fragment."""
+    pointer = "".join("/" + escape_token(t) for t in tokens)
+    return "#" + quote(pointer, safe="/!$&'()*+,;=:@")
+
+
+def pointer_tokens(ref: str) -> list[str] | None:
+    """The unescaped tokens of a local pointer ref (`#/$defs/a%25b` -> `["$defs", "a%b"]`)."""
+    if not ref.startswith("#"):
+        return None
+    pointer = unquote(ref[1:])
+    if pointer == "":
+        return []
+    if not pointer.startswith("/"):
+        return None
+    return [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
+
+
+def resolve_pointer(root: JSONSchema, ref: str) -> Any:
+    """Resolve a local pointer ref (`#/$defs/a%25b`) inside `root`: the target schema (a dict or
+    a boolean), or None when it points nowhere."""
+    tokens = pointer_tokens(ref)
+    if tokens is None:
         return None
     cur: Any = root
-    for raw in ref[2:].split("/"):
-        part = raw.replace("~1", "/").replace("~0", "~")
+    for part in tokens:
         if isinstance(cur, dict) and part in cur:
             cur = cur[part]
         elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
             cur = cur[int(part)]
         else:
             return None
-    return cur if isinstance(cur, dict) else None
+    return cur if isinstance(cur, (dict, bool)) else None
 
 
 def recursive_refs(root: JSONSchema) -> list[str]:
@@ -124,7 +147,7 @@ def recursive_refs(root: JSONSchema) -> list[str]:
         if isinstance(defs, dict):
             for name, sub in defs.items():
                 if isinstance(sub, dict):
-                    nodes[f"#/{key}/{name}"] = sub
+                    nodes[fragment([key, name])] = sub
     edges: dict[str, set[str]] = {}
     for name, node in nodes.items():
         for _, inner in walk_no_defs(node):

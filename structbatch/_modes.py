@@ -1,8 +1,9 @@
-"""How each `Mode` shapes request params, and which models allow which mode.
+"""The `ModeDef` table (how each `Mode` shapes a request, when it is refused, whether it prefills,
+its rank for `AUTO`) and the dated table of which models allow which mode.
 
-One mode = one small function that adds its part to a base request; `AUTO` picks among them
-from the capability table. Everything a mode cannot do is refused here, before any request is
-built, with the mode to use instead.
+A mode is one entry in `MODES`; the request builder here, the re-ask and the job's collection
+read the entry (`MODES[mode].prefill`...) instead of branching on the mode. Everything a mode
+cannot do is refused before any request is built, with the mode to use instead.
 """
 
 from __future__ import annotations
@@ -11,32 +12,38 @@ import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from ._errors import InputError, ModeError
+from ._types import Mode
 
 if TYPE_CHECKING:
     import anthropic
 
     from ._schema import Spec
 
+__all__ = [
+    "ALWAYS_THINKING",
+    "CAPABILITIES_CHECKED",
+    "CAPABILITY_TABLE",
+    "MODES",
+    "PREFILL_TEXT",
+    "UNKNOWN_MODEL",
+    "Capabilities",
+    "Mode",
+    "ModeDef",
+    "Refusal",
+    "Request",
+    "build_params",
+    "capabilities",
+    "check_mode",
+    "refresh_capabilities",
+    "resolve_mode",
+    "schema_instructions",
+    "split_system",
+]
 
-class Mode(StrEnum):
-    """How the schema is put to the model. See the README for when each is used."""
-
-    TOOL = "tool"
-    """One forced tool compiled from the schema; the answer is the tool_use block's input."""
-    JSON_SCHEMA = "json_schema"
-    """The API's native structured output (`output_config.format`), schema in the API's subset."""
-    PREFILL = "prefill"
-    """Schema in the system prompt, assistant turn prefilled with `{` (Claude 4.5 and older)."""
-    PROMPT = "prompt"
-    """Schema in the system prompt only; the reply text is searched for JSON."""
-    AUTO = "auto"
-    """The best mode the model and request allow: TOOL, else JSON_SCHEMA, else PROMPT."""
-
-
+#: what PREFILL mode puts in the assistant turn (and glues back before parsing)
 PREFILL_TEXT = "{"
 
 
@@ -136,82 +143,101 @@ def _thinking_enabled(extra: Mapping[str, Any], model: str) -> bool:
     return any(_family(model).startswith(m) for m in ALWAYS_THINKING)
 
 
-# ---- choosing a mode ---------------------------------------------------------------------------
+# ---- the mode table -------------------------------------------------------------------------
 
 
-def check_mode(spec: Spec[Any], mode: Mode, model: str, extra: Mapping[str, Any]) -> Mode:
-    """Return the concrete mode to use, or raise `ModeError` naming the model and an alternative."""
-    caps = capabilities(model)
-    thinking = _thinking_enabled(extra, model)
-    subset = spec.api_subset
-    json_ok = caps.structured_outputs and subset.fits
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What a refusal rule looks at: the spec, the model and its capabilities, thinking."""
 
-    unknown = (
-        ""
-        if caps.known
-        else f" (assumed: {model!r} is not in the capability table of {CAPABILITIES_CHECKED}; "
-        "structbatch.refresh_capabilities(client, model) asks the API)"
-    )
+    spec: Spec[Any]
+    model: str
+    caps: Capabilities
+    thinking: bool
 
-    def alternative(exclude: Mode) -> str:
-        for m in (Mode.TOOL, Mode.JSON_SCHEMA, Mode.PROMPT):
-            if m is not exclude and _allowed(m, caps, thinking, json_ok):
-                return m.name
-        return Mode.PROMPT.name
-
-    if mode is Mode.AUTO:
-        for m in (Mode.TOOL, Mode.JSON_SCHEMA, Mode.PROMPT):
-            if _allowed(m, caps, thinking, json_ok):
-                return m
-    if mode is Mode.TOOL:
-        if not caps.forced_tools:
-            raise ModeError(
-                f'model {model!r} rejects a forced tool_choice (tool_choice: type "tool" is not '
-                f"supported for this model){unknown}; use Mode.{alternative(Mode.TOOL)} or Mode.AUTO"
-            )
-        if thinking:
-            raise ModeError(
-                f"Mode.TOOL with extended thinking on model {model!r}: the API answers 'Thinking "
-                f"may not be enabled when tool_choice forces tool use.'; use "
-                f"Mode.{alternative(Mode.TOOL)} or turn thinking off"
-            )
-    elif mode is Mode.PREFILL:
-        if not caps.prefill:
-            raise ModeError(
-                f"model {model!r} rejects assistant prefill (Claude 4.6 and later answer 400){unknown}; "
-                f"use Mode.{alternative(Mode.PREFILL)} or Mode.AUTO"
-            )
-        if thinking:
-            raise ModeError(
-                f"Mode.PREFILL with extended thinking on model {model!r} is rejected by the API "
-                f"(a thinking turn cannot be prefilled); use Mode.{alternative(Mode.PREFILL)}"
-            )
-    elif mode is Mode.JSON_SCHEMA:
-        if not caps.structured_outputs:
-            raise ModeError(
-                f"model {model!r} does not support structured outputs (output_config.format)"
-                f"{unknown}; use Mode.{alternative(Mode.JSON_SCHEMA)} or Mode.AUTO"
-            )
-        if not subset.fits:
-            raise ModeError(
-                f"schema {spec.name!r} is outside the API's structured-output subset, so model "
-                f"{model!r} cannot take it as output_config.format: {'; '.join(subset.problems)}; "
-                f"use Mode.{alternative(Mode.JSON_SCHEMA)}"
-            )
-    return mode
+    @property
+    def unknown(self) -> str:
+        """A note for refusals based on a guess about a model the table does not know."""
+        if self.caps.known:
+            return ""
+        return (
+            f" (assumed: {self.model!r} is not in the capability table of {CAPABILITIES_CHECKED}; "
+            "structbatch.refresh_capabilities(client, model) asks the API)"
+        )
 
 
-def _allowed(mode: Mode, caps: Capabilities, thinking: bool, json_ok: bool) -> bool:
-    if mode is Mode.TOOL:
-        return caps.forced_tools and not thinking
-    if mode is Mode.JSON_SCHEMA:
-        return json_ok
-    if mode is Mode.PREFILL:
-        return caps.prefill and not thinking
-    return True
+class Refusal(NamedTuple):
+    """Why a mode cannot serve a request, and what to do besides using another mode."""
+
+    reason: str
+    fix: str = ""
 
 
-# ---- building params ----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ModeDef:
+    """One mode, declaratively.
+
+    refusal: why the mode cannot serve a request (None when it can).
+    shape: adds the mode's part to request params built so far (tools, output_config, system...).
+    prefill: the text the mode puts in a final assistant turn, or None; the answer is read with
+        it glued back, and the conversation must end with a user turn.
+    auto_rank: the order in which `AUTO` tries the mode (lower first); None: never chosen by AUTO.
+    """
+
+    mode: Mode
+    refusal: Callable[[Request], Refusal | None]
+    shape: Callable[[Spec[Any], dict[str, Any]], None]
+    prefill: str | None = None
+    auto_rank: int | None = None
+
+
+def _tool_refusal(req: Request) -> Refusal | None:
+    if not req.caps.forced_tools:
+        return Refusal(
+            f'model {req.model!r} rejects a forced tool_choice (tool_choice: type "tool" is not '
+            f"supported for this model){req.unknown}",
+            " or Mode.AUTO",
+        )
+    if req.thinking:
+        return Refusal(
+            f"Mode.TOOL with extended thinking on model {req.model!r}: the API answers 'Thinking "
+            "may not be enabled when tool_choice forces tool use.'",
+            " or turn thinking off",
+        )
+    return None
+
+
+def _json_schema_refusal(req: Request) -> Refusal | None:
+    if not req.caps.structured_outputs:
+        return Refusal(
+            f"model {req.model!r} does not support structured outputs (output_config.format){req.unknown}",
+            " or Mode.AUTO",
+        )
+    subset = req.spec.api_subset
+    if not subset.fits:
+        return Refusal(
+            f"schema {req.spec.name!r} is outside the API's structured-output subset, so model "
+            f"{req.model!r} cannot take it as output_config.format: {'; '.join(subset.problems)}"
+        )
+    return None
+
+
+def _prefill_refusal(req: Request) -> Refusal | None:
+    if not req.caps.prefill:
+        return Refusal(
+            f"model {req.model!r} rejects assistant prefill (Claude 4.6 and later answer 400){req.unknown}",
+            " or Mode.AUTO",
+        )
+    if req.thinking:
+        return Refusal(
+            f"Mode.PREFILL with extended thinking on model {req.model!r} is rejected by the API "
+            "(a thinking turn cannot be prefilled)"
+        )
+    return None
+
+
+def _never_refused(req: Request) -> Refusal | None:
+    return None
 
 
 def schema_instructions(spec: Spec[Any]) -> str:
@@ -253,12 +279,35 @@ def _prefill_part(spec: Spec[Any], params: dict[str, Any]) -> None:
     params["messages"] = [*params["messages"], {"role": "assistant", "content": PREFILL_TEXT}]
 
 
-_MODE_PARTS: dict[Mode, Callable[[Spec[Any], dict[str, Any]], None]] = {
-    Mode.TOOL: _tool_part,
-    Mode.JSON_SCHEMA: _json_schema_part,
-    Mode.PROMPT: _prompt_part,
-    Mode.PREFILL: _prefill_part,
+MODES: dict[Mode, ModeDef] = {
+    Mode.TOOL: ModeDef(Mode.TOOL, _tool_refusal, _tool_part, auto_rank=0),
+    Mode.JSON_SCHEMA: ModeDef(Mode.JSON_SCHEMA, _json_schema_refusal, _json_schema_part, auto_rank=1),
+    Mode.PROMPT: ModeDef(Mode.PROMPT, _never_refused, _prompt_part, auto_rank=2),
+    Mode.PREFILL: ModeDef(Mode.PREFILL, _prefill_refusal, _prefill_part, prefill=PREFILL_TEXT),
 }
+"""Every concrete mode; `Mode.AUTO` is not in it (it picks one of these by `auto_rank`)."""
+
+#: the modes AUTO tries, best first
+_RANKED = sorted((d for d in MODES.values() if d.auto_rank is not None), key=lambda d: d.auto_rank or 0)
+
+
+# ---- choosing a mode ---------------------------------------------------------------------------
+
+
+def check_mode(spec: Spec[Any], mode: Mode, model: str, extra: Mapping[str, Any]) -> Mode:
+    """Return the concrete mode to use, or raise `ModeError` naming the model and an alternative."""
+    req = Request(spec, model, capabilities(model), _thinking_enabled(extra, model))
+    chosen = MODES.get(mode)
+    if chosen is None:  # AUTO: the best mode that serves the request (PROMPT always does)
+        return next(d.mode for d in _RANKED if d.refusal(req) is None)
+    refusal = chosen.refusal(req)
+    if refusal is None:
+        return mode
+    other = next((d.mode for d in _RANKED if d.mode is not mode and d.refusal(req) is None), Mode.PROMPT)
+    raise ModeError(f"{refusal.reason}; use Mode.{other.name}{refusal.fix}")
+
+
+# ---- building params ----------------------------------------------------------------------------
 
 
 def resolve_mode(spec: Spec[Any], model: str, mode: Mode = Mode.AUTO, **extra: Any) -> Mode:
@@ -287,12 +336,12 @@ def build_params(
             f"{unknown[0]!r} is not a Messages API request parameter in the installed anthropic SDK "
             "(MessageCreateParamsNonStreaming); the API would reject the request"
         )
-    concrete = check_mode(spec, Mode(mode), model, extra)
+    concrete = MODES[check_mode(spec, Mode(mode), model, extra)]
     turns, lifted = split_system(messages)
-    if concrete is Mode.PREFILL and turns and turns[-1].get("role") == "assistant":
+    if concrete.prefill is not None and turns and turns[-1].get("role") == "assistant":
         raise InputError(
-            "Mode.PREFILL needs the conversation to end with a user turn; it ends with an "
-            "assistant turn already"
+            f"Mode.{concrete.mode.name} needs the conversation to end with a user turn; it ends "
+            "with an assistant turn already"
         )
     params: dict[str, Any] = {"model": model, "max_tokens": max_tokens, "messages": turns}
     merged = _merge_system(system, lifted)
@@ -300,7 +349,7 @@ def build_params(
         params["system"] = merged
     for key, value in extra.items():
         params[key] = value
-    _MODE_PARTS[concrete](spec, params)
+    concrete.shape(spec, params)
     return params
 
 

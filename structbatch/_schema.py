@@ -3,6 +3,15 @@
 A `Spec` is everything structbatch knows about one output shape. It is built once and then used
 for millions of requests, so everything costly (schema generation, transforms, the validator)
 happens here, at compile time.
+
+Any root compiles. A tool input must be a JSON object, so a value that is not one (`list[Item]`,
+`{"type": "array"}`, a scalar, a root union) is wrapped under one key: `items` for an array,
+`value` for anything else (`wrap=` names another key, and also wraps an object root). The tool
+asks for `{"items": [...]}`; `Outcome.value` is the list itself, and a bare list in a text
+answer is recovered too.
+
+This module imports neither `_modes` nor `_parse` at load time (they import it): the methods that
+delegate to them import them once per spec, on first use.
 """
 
 from __future__ import annotations
@@ -15,15 +24,13 @@ import json
 import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast, overload
 
 import jsonschema
 import orjson
 import pydantic
 import pydantic_core
-import referencing
 from jsonschema.protocols import Validator as JSONSchemaValidator
 from pydantic import BaseModel, TypeAdapter
 
@@ -31,51 +38,50 @@ from . import _jsonschema_walk as jsw
 from ._coerce import coerce
 from ._docstrings import split_docstring
 from ._errors import SchemaError
-from ._fastcheck import compile_fast_check
+from ._jsonvalidate import SchemaValidator, dialect_id, json_path
+from ._refs import RefError, normalize_refs
+from ._subset import MAX_OPTIONAL_PARAMS, MAX_UNION_PARAMS, to_api_subset
+from ._types import FieldError, JSONSchema, Mode, SubsetCheck, Validation
 
 if TYPE_CHECKING:
-    from ._modes import Mode
+    from anthropic.types import ToolParam
+    from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
+
     from ._outcome import Outcome
 
+__all__ = [
+    "MAX_OPTIONAL_PARAMS",
+    "MAX_UNION_PARAMS",
+    "TOOL_NAME_PATTERN",
+    "WRAP_ARRAY",
+    "WRAP_VALUE",
+    "FieldError",
+    "Spec",
+    "SubsetCheck",
+    "Validation",
+    "compile",
+    "compile_cached",
+    "json_path",
+    "sanitize_tool_name",
+    "to_api_subset",
+]
+
 T = TypeVar("T")
-JSONSchema = dict[str, Any]
 
 TOOL_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _DEFAULT_NAME = "extract"
+#: the key a non-object root is wrapped under in the tool input: arrays ...
+WRAP_ARRAY = "items"
+#: ... and every other value (scalars, unions, schemas that accept anything)
+WRAP_VALUE = "value"
 
 
-@dataclass(frozen=True, slots=True)
-class FieldError:
-    """One validation error: where (a JSON path like `$.items[2].price`) and what."""
+class _Parser(NamedTuple):
+    """`_parse`'s entry points, fetched once per spec (see the module docstring)."""
 
-    path: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class Validation:
-    """The result of validating one candidate value against a spec's full schema.
-
-    `value` is the typed value (model instance, or the JSON value for schema specs) when `ok`;
-    `coercions` lists the lossless coercions applied to make it fit.
-    """
-
-    ok: bool
-    value: Any
-    errors: tuple[FieldError, ...] = ()
-    coercions: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class SubsetCheck:
-    """Whether a schema fits the API's structured-output subset, and the transformed schema."""
-
-    schema: JSONSchema
-    problems: tuple[str, ...]
-
-    @property
-    def fits(self) -> bool:
-        return not self.problems
+    result_line: Callable[..., Any]
+    message: Callable[..., Any]
+    text: Callable[..., Any]
 
 
 class Spec(Generic[T]):
@@ -84,7 +90,8 @@ class Spec(Generic[T]):
     Build one with `structbatch.compile`. Attributes:
         name: the tool name sent to the API (matches `^[a-zA-Z0-9_-]{1,64}$`).
         description: the tool description.
-        schema: the full JSON Schema of the tool input (always an object; with `$defs`).
+        schema: the full JSON Schema of the tool input (always `"type": "object"`; with `$defs`;
+            every `$ref` a plain local pointer).
         model: the Pydantic model validated into, or None for JSON Schema specs (values are dicts).
         wrap: for a non-object value, the key it is wrapped under in the tool input.
         dialect: the jsonschema validator class of a JSON Schema source (from its `$schema`,
@@ -101,7 +108,12 @@ class Spec(Generic[T]):
         model: type[BaseModel] | None,
         wrap: str | None = None,
         dialect: type[JSONSchemaValidator] | None = None,
+        source: JSONSchema | None = None,
+        value_schema: JSONSchema | None = None,
     ) -> None:
+        """`source` (JSON Schema specs): the schema of the value exactly as written, which decides
+        validity; `value_schema`: the same with plain pointer refs. Without them the value is
+        validated as the tool input against `schema` (a spec rebuilt from a stored tool)."""
         self.name = name
         self.description = description
         self.schema = schema
@@ -110,27 +122,36 @@ class Spec(Generic[T]):
         tool: dict[str, Any] = {"name": name, "input_schema": schema}
         if description:
             tool["description"] = description
-        self.tool: dict[str, Any] = tool
-        self._json_validator: JSONSchemaValidator | None = None
-        self._fast_check: Callable[[Any], bool] | None = None
+        self.tool: ToolParam = cast("ToolParam", tool)
+        self._json_validator: SchemaValidator | None = None
         if model is None:
             cls = dialect or jsonschema.validators.validator_for(
-                schema, default=jsonschema.Draft202012Validator
+                source if source is not None else schema, default=jsonschema.Draft202012Validator
             )
-            # An empty registry cannot retrieve anything: no `$ref` is ever fetched from a URL.
-            self._json_validator = cls(
-                schema, format_checker=cls.FORMAT_CHECKER, registry=referencing.Registry()
+            self._json_validator = SchemaValidator(
+                tool_schema=schema, dialect=cls, wrap=wrap, source=source, value_schema=value_schema
             )
-            self._fast_check = compile_fast_check(schema, cls)
 
     def __repr__(self) -> str:
         source = self.model.__name__ if self.model is not None else "JSON Schema"
         return f"Spec(name={self.name!r}, source={source})"
 
     @functools.cached_property
+    def _parser(self) -> _Parser:
+        from . import _parse
+
+        return _Parser(_parse.parse_result_line, _parse.parse_message, _parse.parse_text)
+
+    @functools.cached_property
     def _line_validator(self) -> Any:
-        """The one-pass validator of a clean tool_use result line (see `_parse.result_line_validator`)."""
-        return _parse.result_line_validator(self)
+        """The reader of a clean tool_use result line (`_fastline`; None for JSON Schema specs)."""
+        from . import _parse
+        from ._fastline import LineReader
+
+        envelope = _parse.result_line_validator(self)
+        if envelope is None or self.model is None:
+            return None
+        return LineReader(self.name, self.model, envelope)
 
     # -- identity -------------------------------------------------------------------------------
 
@@ -154,7 +175,8 @@ class Spec(Generic[T]):
     # -- validation -----------------------------------------------------------------------------
 
     def validate(self, obj: Any) -> Validation:
-        """Validate a tool-input-shaped value against the full schema (strict), with lossless coercion.
+        """Validate a tool-input-shaped value (`{wrap: value}` for a wrapped spec) against the full
+        schema (strict), with lossless coercion. Never raises.
 
         Strict first, so a clean value costs one validator call. Only when that fails is the
         schema-guided coercion pass (`_coerce`) tried, and every coercion it applies is reported.
@@ -183,11 +205,9 @@ class Spec(Generic[T]):
             value = getattr(instance, self.wrap) if self.wrap else instance
             return Validation(True, value)
         assert self._json_validator is not None
-        if self._fast_check is not None and self._fast_check(obj):
-            return Validation(True, obj[self.wrap] if self.wrap and isinstance(obj, dict) else obj)
-        errors = sorted(self._json_validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
+        errors = self._json_validator.errors(obj)
         if errors:
-            return Validation(False, None, tuple(_jsonschema_error(e) for e in errors))
+            return Validation(False, None, errors)
         return Validation(True, obj[self.wrap] if self.wrap and isinstance(obj, dict) else obj)
 
     # -- persistence ----------------------------------------------------------------------------
@@ -217,40 +237,54 @@ class Spec(Generic[T]):
         mode: Mode | str | None = None,
         system: str | Sequence[Mapping[str, Any]] | None = None,
         **extra: Any,
-    ) -> dict[str, Any]:
+    ) -> MessageCreateParamsNonStreaming:
         """Messages API params for one request in `mode` (default `Mode.AUTO`), ready for a batch.
 
         `messages` may be a plain string (one user turn). System-role messages are lifted into
         the top-level `system` and merged with `system=`. Raises `ModeError` up front when the
-        model or the request does not allow the mode, naming the mode to use instead.
+        model or the request does not allow the mode, naming the mode to use instead. The
+        result is typed as the SDK's `MessageCreateParamsNonStreaming` (a plain dict at runtime).
         """
-        from ._modes import Mode, build_params
-
-        return build_params(
-            self,
-            messages,
-            model=model,
-            max_tokens=max_tokens,
-            mode=Mode(mode) if mode is not None else Mode.AUTO,
-            system=system,
-            **extra,
+        return cast(
+            "MessageCreateParamsNonStreaming",
+            _build_params()(
+                self,
+                messages,
+                model=model,
+                max_tokens=max_tokens,
+                mode=Mode(mode) if mode is not None else Mode.AUTO,
+                system=system,
+                **extra,
+            ),
         )
 
     def parse(self, message: Any, *, prefill: str | None = None) -> Outcome[T]:
         """Parse an SDK `Message`, a message dict, or one batch result line into an `Outcome`."""
-        if isinstance(message, (bytes, str)) or (isinstance(message, Mapping) and "result" in message):
-            return cast("Outcome[T]", _parse.parse_result_line(self, message, prefill=prefill))
+        parser = self._parser
+        if (
+            type(message) is bytes
+            or isinstance(message, str)
+            or (isinstance(message, Mapping) and "result" in message)
+        ):
+            return cast("Outcome[T]", parser.result_line(self, message, prefill=prefill))
         result_obj = getattr(message, "result", None)
         if result_obj is not None and hasattr(message, "custom_id"):
             data = message.model_dump(mode="json") if hasattr(message, "model_dump") else message
-            return cast("Outcome[T]", _parse.parse_result_line(self, data, prefill=prefill))
-        return cast("Outcome[T]", _parse.parse_message(self, message, prefill=prefill))
+            return cast("Outcome[T]", parser.result_line(self, data, prefill=prefill))
+        return cast("Outcome[T]", parser.message(self, message, prefill=prefill))
 
     def parse_text(
         self, text: str, *, stop_reason: str | None = None, prefill: str | None = None
     ) -> Outcome[T]:
         """Parse raw model text (a preamble, fences, tags and light syntax noise are handled)."""
-        return cast("Outcome[T]", _parse.parse_text(self, text, stop_reason=stop_reason, prefill=prefill))
+        return cast("Outcome[T]", self._parser.text(self, text, stop_reason=stop_reason, prefill=prefill))
+
+
+@functools.cache
+def _build_params() -> Callable[..., dict[str, Any]]:
+    from ._modes import build_params
+
+    return build_params
 
 
 def _json_bytes(obj: Any) -> bytes:
@@ -267,36 +301,44 @@ def _json_bytes(obj: Any) -> bytes:
 # ---- compile -----------------------------------------------------------------------------------
 
 
+@overload
 def compile(
-    source: type[T] | Mapping[str, Any] | str | Path,
+    source: type[T], *, name: str | None = None, description: str | None = None, wrap: str | None = None
+) -> Spec[T]: ...
+@overload
+def compile(
+    source: Mapping[str, Any] | str | Path | bool,
     *,
     name: str | None = None,
     description: str | None = None,
     wrap: str | None = None,
-) -> Spec[T]:
-    """Compile a Pydantic model class, a JSON Schema dict, or a JSON Schema file into a `Spec`.
+) -> Spec[dict[str, Any]]: ...
+@overload
+def compile(
+    source: object, *, name: str | None = None, description: str | None = None, wrap: str | None = None
+) -> Spec[Any]: ...
+def compile(
+    source: object, *, name: str | None = None, description: str | None = None, wrap: str | None = None
+) -> Spec[Any]:
+    """Compile a Pydantic model class, any type pydantic knows (`list[Item]`, `int | None`), a JSON
+    Schema dict (or boolean schema), or a JSON Schema file into a `Spec`.
 
     `name` overrides the tool name (sanitised to the API's pattern); `description` overrides the
-    docstring or schema description. A non-object root (`list[Item]`, `{"type": "array"}`) must
-    name `wrap`, the property it is wrapped under in the tool input. Raises `SchemaError`.
+    docstring or schema description. A root that is not an object is wrapped under `items`
+    (arrays) or `value` (anything else); `wrap` names the key instead, and wraps any root.
+    Raises `SchemaError`.
     """
+    if isinstance(source, bool):  # `true` accepts everything, `false` nothing
+        source = {} if source else {"not": {}}
     if isinstance(source, (str, Path)):
-        return cast("Spec[T]", _compile_file(Path(source), name=name, description=description, wrap=wrap))
+        return _compile_file(Path(source), name=name, description=description, wrap=wrap)
     if isinstance(source, Mapping):
-        return cast(
-            "Spec[T]",
-            _compile_json_schema(
-                dict(source), origin="schema", name=name, description=description, wrap=wrap
-            ),
+        return _compile_json_schema(
+            dict(source), origin="schema", name=name, description=description, wrap=wrap
         )
     if inspect.isclass(source) and issubclass(source, BaseModel):
-        return cast("Spec[T]", _compile_model(source, name=name, description=description, wrap=wrap))
-    if wrap is not None:
-        return cast("Spec[T]", _compile_wrapped_type(source, name=name, description=description, wrap=wrap))
-    raise SchemaError(
-        f"cannot compile {source!r}: pass a Pydantic model class, a JSON Schema dict or file path, "
-        "or a type such as list[Item] together with wrap='items'"
-    )
+        return _compile_model(source, name=name, description=description, wrap=wrap)
+    return _compile_type(source, name=name, description=description, wrap=wrap)
 
 
 @functools.lru_cache(maxsize=256)
@@ -320,6 +362,8 @@ def _compile_file(path: Path, *, name: str | None, description: str | None, wrap
         schema = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SchemaError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from exc
+    if isinstance(schema, bool):
+        schema = {} if schema else {"not": {}}
     if not isinstance(schema, dict):
         raise SchemaError(f"{path}: a JSON Schema must be a JSON object, got {type(schema).__name__}")
     return _compile_json_schema(
@@ -340,37 +384,97 @@ def _compile_json_schema(
     except jsonschema.SchemaError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
         raise SchemaError(f"{origin}: not a valid JSON Schema at {where}: {exc.message}") from exc
-    # `$id`s would re-base `#/...` refs onto embedded resources; refs here resolve against the
-    # document root only (as checked below), so identifiers are dropped before anything else.
-    schema = jsw.map_schema(schema, _drop_id)
-    schema.pop("$schema", None)
-    schema = _defs_from_definitions(schema, origin)
-    for pointer, ref in jsw.local_refs(schema):
-        if not ref.startswith("#"):
-            raise SchemaError(
-                f"{origin}: $ref {ref!r} at {pointer} points outside the document; "
-                "only local refs ('#/$defs/...') are resolved, nothing is fetched"
-            )
-        if jsw.resolve_pointer(schema, ref) is None:
-            raise SchemaError(f"{origin}: $ref {ref!r} at {pointer} points to nothing in the document")
-    schema = _inline_root_ref(copy.deepcopy(schema))
-    tool_name = sanitize_tool_name(name or str(schema.get("title") or _DEFAULT_NAME))
-    root_type = schema.get("type")
-    if wrap is not None:
-        schema = _wrap_schema(schema, wrap)
-    elif root_type != "object" and not (root_type is None and "properties" in schema):
-        raise SchemaError(
-            f"{origin}: the root must be an object (tool inputs are objects), got type {root_type!r}; "
-            "pass wrap='items' (or another key) to wrap the value in an object"
-        )
-    schema = _apply_docstring_fields(schema)
-    desc = description or schema.get("description")
-    return Spec(name=tool_name, description=desc, schema=schema, model=None, wrap=wrap, dialect=cls)
+    source = copy.deepcopy(schema)  # what validates values: the schema exactly as written
+    try:
+        value_schema = normalize_refs(source, dialect_id(cls))
+    except RefError as exc:
+        raise SchemaError(f"{origin}: {exc}") from exc
+    value_schema = _defs_from_definitions(value_schema, origin)
+    value_schema = _inline_root_ref(value_schema)
+    tool_name = sanitize_tool_name(name or str(value_schema.get("title") or _DEFAULT_NAME))
+    key = wrap if wrap is not None else _default_wrap(value_schema)
+    if key is not None:
+        tool_schema = _wrap_schema(value_schema, key)
+    elif value_schema.get("type") == "object":
+        tool_schema = copy.deepcopy(value_schema)
+    else:  # object keywords without a `type`: the tool input says what the API requires
+        tool_schema = {"type": "object", **copy.deepcopy(value_schema)}
+    tool_schema = _apply_docstring_fields(tool_schema)
+    desc = description or tool_schema.get("description")
+    return Spec(
+        name=tool_name,
+        description=desc,
+        schema=tool_schema,
+        model=None,
+        wrap=key,
+        dialect=cls,
+        source=source,
+        value_schema=value_schema,
+    )
 
 
-def _drop_id(node: JSONSchema) -> JSONSchema:
-    node.pop("$id", None)
-    return node
+#: keywords that only constrain objects, and keywords that only constrain other types
+_OBJECT_KEYWORDS = frozenset(
+    {
+        "properties",
+        "required",
+        "additionalProperties",
+        "patternProperties",
+        "minProperties",
+        "maxProperties",
+        "propertyNames",
+        "dependentRequired",
+        "dependentSchemas",
+        "dependencies",
+        "unevaluatedProperties",
+    }
+)
+_OTHER_KEYWORDS = frozenset(
+    {
+        "items",
+        "prefixItems",
+        "contains",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "unevaluatedItems",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "format",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "enum",
+        "const",
+    }
+)
+
+
+def _default_wrap(schema: JSONSchema) -> str | None:
+    """None for an object root (the value is the tool input), else the key to wrap it under."""
+    if _is_object(schema, schema, 0):
+        return None
+    types = schema.get("type")
+    return WRAP_ARRAY if types == "array" or types == ["array"] else WRAP_VALUE
+
+
+def _is_object(root: JSONSchema, node: Any, depth: int) -> bool:
+    """Whether `node` describes objects only: typed `object` (itself, through its `$ref` or an
+    `allOf` member), or untyped with object keywords and none of another type's."""
+    if not isinstance(node, dict) or depth > 16:
+        return False
+    types = node.get("type")
+    if types is not None:
+        return bool(types == "object" or types == ["object"])
+    ref = node.get("$ref")
+    if isinstance(ref, str) and _is_object(root, jsw.resolve_pointer(root, ref), depth + 1):
+        return True
+    if any(_is_object(root, part, depth + 1) for part in node.get("allOf") or ()):
+        return True
+    return bool(_OBJECT_KEYWORDS & node.keys()) and not (_OTHER_KEYWORDS & node.keys())
 
 
 def _defs_from_definitions(schema: JSONSchema, origin: str) -> JSONSchema:
@@ -398,29 +502,48 @@ def _defs_from_definitions(schema: JSONSchema, origin: str) -> JSONSchema:
 
 
 def _wrap_schema(schema: JSONSchema, wrap: str) -> JSONSchema:
-    defs: dict[str, Any] = {"$defs": schema.pop("$defs")} if "$defs" in schema else {}
-    for _, ref in jsw.local_refs(schema):
-        if ref == "#":
-            raise SchemaError(
-                "a wrapped schema cannot refer to its own root ('$ref': '#'); "
-                "move the recursive part into $defs"
-            )
+    """`{"type": "object", "properties": {wrap: schema}, ...}` with the root `$defs` kept at the
+    root and every other local ref moved with the part it points into (`#/prefixItems/0` ->
+    `#/properties/items/prefixItems/0`, `#` -> `#/properties/items`)."""
+    inner = {k: v for k, v in schema.items() if k != "$defs"}
+    at = jsw.fragment(["properties", wrap])
+
+    def rebase(node: JSONSchema) -> JSONSchema:
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#") and not _in_root_defs(ref):
+            node["$ref"] = at + ref[1:]
+        return node
+
     wrapper: JSONSchema = {
         "type": "object",
-        "properties": {wrap: schema},
+        "properties": {wrap: jsw.map_schema(inner, rebase)},
         "required": [wrap],
         "additionalProperties": False,
-        **defs,
     }
+    if isinstance(schema.get("$defs"), dict):
+        wrapper["$defs"] = {
+            k: jsw.map_schema(v, rebase) if isinstance(v, dict) else v for k, v in schema["$defs"].items()
+        }
     for key in ("title", "description"):
         if key in schema:
             wrapper[key] = schema[key]
     return wrapper
 
 
+def _in_root_defs(ref: str) -> bool:
+    tokens = jsw.pointer_tokens(ref)
+    return bool(tokens) and tokens is not None and tokens[0] == "$defs"
+
+
 def _compile_model(
     model: type[BaseModel], *, name: str | None, description: str | None, wrap: str | None
 ) -> Spec[Any]:
+    if wrap is None:
+        try:
+            probe = model.model_json_schema(mode="validation")
+        except (pydantic.PydanticInvalidForJsonSchema, pydantic.PydanticSchemaGenerationError) as exc:
+            raise SchemaError(_name_bad_field(model, exc)) from exc
+        wrap = _default_wrap(_inline_root_ref(probe))  # a RootModel of a list or a scalar
     target: type[BaseModel] = model
     if wrap is not None:
         target = pydantic.create_model(model.__name__ + "Wrapper", **{wrap: (model, ...)})  # type: ignore[call-overload]
@@ -430,17 +553,22 @@ def _compile_model(
     return Spec(name=tool_name, description=desc, schema=schema, model=target, wrap=wrap)
 
 
-def _compile_wrapped_type(tp: Any, *, name: str | None, description: str | None, wrap: str) -> Spec[Any]:
+def _compile_type(tp: Any, *, name: str | None, description: str | None, wrap: str | None) -> Spec[Any]:
+    """Any type pydantic can validate (`list[Item]`, `int`, `A | B`), wrapped in a model."""
     try:
-        TypeAdapter(tp)
-    except pydantic.PydanticSchemaGenerationError as exc:
-        raise SchemaError(f"cannot compile {tp!r}: {exc}") from exc
-    wrapper = pydantic.create_model("Wrapped", **{wrap: (tp, ...)})  # type: ignore[call-overload]
+        bare = TypeAdapter(tp).json_schema(mode="validation")
+    except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticInvalidForJsonSchema, TypeError) as exc:
+        raise SchemaError(
+            f"cannot compile {tp!r}: pass a Pydantic model class, a JSON Schema dict or file path, "
+            f"or a type pydantic can validate such as list[Item] ({exc})"
+        ) from exc
+    key = wrap or _default_wrap(_inline_root_ref(bare)) or WRAP_VALUE
+    wrapper = pydantic.create_model("Wrapped", **{key: (tp, ...)})  # type: ignore[call-overload]
     schema = _model_schema(wrapper, wrapper)
     schema.pop("description", None)
     raw_name = name or getattr(tp, "__name__", None) or _type_name(tp)
     return Spec(
-        name=sanitize_tool_name(raw_name), description=description, schema=schema, model=wrapper, wrap=wrap
+        name=sanitize_tool_name(raw_name), description=description, schema=schema, model=wrapper, wrap=key
     )
 
 
@@ -483,7 +611,7 @@ def _name_bad_field(model: type[BaseModel], exc: Exception, prefix: str = "") ->
                 f"{model.__name__}.{field_name} (field {prefix}{field_name}): type {ann!r} has no JSON "
                 f"Schema, so the API cannot be told its shape; use a JSON-compatible type"
             )
-        except Exception:
+        except Exception:  # another field's problem: keep looking for the named one
             continue
     return f"{model.__name__}: cannot generate a JSON Schema: {exc}"
 
@@ -504,7 +632,7 @@ def _inline_root_ref(schema: JSONSchema) -> JSONSchema:
     if not isinstance(ref, str) or set(schema) - {"$ref", "$defs", "title", "description"}:
         return schema
     target = jsw.resolve_pointer(schema, ref)
-    if target is None or target is schema:
+    if not isinstance(target, dict) or target is schema:
         return schema
     notes: dict[str, Any] = {k: schema[k] for k in ("title", "description") if k in schema}
     return {**copy.deepcopy(target), **notes, "$defs": schema.get("$defs", {})}
@@ -546,131 +674,8 @@ def _apply_docstring_fields(schema: JSONSchema) -> JSONSchema:
     return jsw.map_schema(schema, apply)
 
 
-# ---- the API's structured-output subset ---------------------------------------------------------
-
-# The structured-output subset (reference/anthropic-api.md section 2, [SO] 2026-09-26): these
-# keywords are accepted; any other is moved into the description so the model still sees it, and
-# the full original schema is enforced when parsing.
-_SUBSET_KEYWORDS = frozenset(
-    {
-        "type",
-        "properties",
-        "required",
-        "additionalProperties",
-        "items",
-        "enum",
-        "const",
-        "anyOf",
-        "allOf",
-        "$ref",
-        "$defs",
-        "description",
-        "title",
-        "default",
-        "format",
-        "minItems",
-        "pattern",
-    }
-)
-_SUBSET_FORMATS = frozenset(
-    {"date-time", "time", "date", "duration", "email", "hostname", "uri", "ipv4", "ipv6", "uuid"}
-)
-MAX_OPTIONAL_PARAMS = 24  # [SO] complexity caps per request
-MAX_UNION_PARAMS = 16
-
-
-def to_api_subset(schema: JSONSchema) -> SubsetCheck:
-    """Transform a schema to the API's structured-output subset and list what cannot be expressed.
-
-    Every object gets `additionalProperties: false`; `oneOf` becomes `anyOf`; unsupported keywords
-    are folded into `description` as `{keyword: value}`. Problems (recursion, free-form dicts,
-    complex enums, too many optional or union-typed properties) make the schema unusable there.
-    """
-    problems: list[str] = []
-    cyclic = jsw.recursive_refs(schema)
-    if cyclic:
-        where = ", ".join(cyclic)
-        problems.append(f"recursive schema ({where}); the API's structured outputs reject recursion")
-
-    def transform(node: JSONSchema) -> JSONSchema:
-        if "oneOf" in node:
-            node["anyOf"] = node.pop("oneOf")
-        if "allOf" in node and any("$ref" in s for s in node["allOf"] if isinstance(s, dict)):
-            problems.append("allOf combined with $ref is not supported by structured outputs")
-        enum = node.get("enum")
-        if isinstance(enum, list) and any(isinstance(v, (dict, list)) for v in enum):
-            problems.append(f"complex enum {enum!r}: only primitive enum values are supported")
-        if isinstance(node.get("const"), (dict, list)):
-            problems.append(f"complex const {node['const']!r}: only primitive values are supported")
-        types = node.get("type")
-        is_object = types == "object" or (isinstance(types, list) and "object" in types)
-        if is_object or "properties" in node:
-            extra = node.get("additionalProperties")
-            # Forcing additionalProperties false on an object that allows other keys (a dict
-            # field, `{"type": "object"}`, patternProperties) would make the model emit `{}`.
-            free = extra is not None or "properties" not in node or "patternProperties" in node
-            if extra is not False and not node.get("properties") and free:
-                problems.append(
-                    "a free-form object (dict field) cannot be expressed: structured "
-                    "outputs require additionalProperties: false"
-                )
-            node["additionalProperties"] = False
-        moved: dict[str, Any] = {}
-        for key in list(node):
-            if key in _SUBSET_KEYWORDS or key.startswith("x-"):
-                continue
-            moved[key] = node.pop(key)
-        if node.get("format") not in (None, *_SUBSET_FORMATS):
-            moved["format"] = node.pop("format")
-        if isinstance(node.get("items"), list):  # drafts 4-7 tuple form: not in the subset
-            moved["items"] = node.pop("items")
-        min_items = node.get("minItems")
-        if isinstance(min_items, int) and min_items > 1:
-            moved["minItems"] = node.pop("minItems")
-        if moved:
-            note = json.dumps(moved, ensure_ascii=False)
-            node["description"] = f"{node['description']}\n{note}" if node.get("description") else note
-        return node
-
-    out = jsw.map_schema(schema, transform)
-    optional = unions = 0
-    for _, node in jsw.walk(out):
-        props = node.get("properties")
-        if not isinstance(props, dict):
-            continue
-        required = set(node.get("required") or ())
-        optional += sum(1 for k in props if k not in required)
-        unions += sum(
-            1
-            for p in props.values()
-            if isinstance(p, dict) and ("anyOf" in p or isinstance(p.get("type"), list))
-        )
-    if optional > MAX_OPTIONAL_PARAMS:
-        problems.append(f"{optional} optional properties (the API allows {MAX_OPTIONAL_PARAMS} per request)")
-    if unions > MAX_UNION_PARAMS:
-        problems.append(f"{unions} union-typed properties (the API allows {MAX_UNION_PARAMS} per request)")
-    return SubsetCheck(out, tuple(dict.fromkeys(problems)))
-
-
 # ---- error formatting ---------------------------------------------------------------------------
-
-
-def json_path(parts: Sequence[Any]) -> str:
-    """`["items", 2, "price"]` -> `$.items[2].price`."""
-    out = "$"
-    for p in parts:
-        out += f"[{p}]" if isinstance(p, int) else f".{p}"
-    return out
 
 
 def _pydantic_errors(exc: pydantic.ValidationError) -> list[FieldError]:
     return [FieldError(json_path(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
-
-
-def _jsonschema_error(err: jsonschema.ValidationError) -> FieldError:
-    return FieldError(json_path(list(err.absolute_path)), err.message)
-
-
-# Imported last: `_parse` needs `Spec` from this module (a module-level import keeps the
-# per-line cost of `Spec.parse` down; an import inside the method costs ~2 µs a call).
-from . import _parse  # noqa: E402

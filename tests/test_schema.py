@@ -179,8 +179,58 @@ def test_wrapped_types() -> None:
     assert spec.schema["required"] == ["items"]
     v = spec.validate({"items": [{"name": "salt", "grams": 2}]})
     assert v.ok and v.value == [Ingredient(name="salt", grams=2)]
-    with pytest.raises(sb.SchemaError, match="wrap="):
-        sb.compile(list[Ingredient])  # type: ignore[arg-type]
+    spec = sb.compile(list[Ingredient], wrap="ingredients")
+    assert spec.wrap == "ingredients" and spec.schema["required"] == ["ingredients"]
+
+
+@pytest.mark.parametrize(
+    ("source", "key", "value"),
+    [
+        (list[Ingredient], "items", [Ingredient(name="salt", grams=2)]),
+        (int, "value", 3),
+        (int | str, "value", "x"),
+        ({"type": "array", "items": {"type": "integer"}}, "items", [1, 2]),
+        ({"type": "integer"}, "value", 3),
+        ({"anyOf": [{"type": "string"}, {"type": "array"}]}, "value", "x"),
+        ({}, "value", None),
+        (True, "value", {"any": "thing"}),
+    ],
+)
+def test_any_root_compiles_wrapped_under_a_documented_key(source: Any, key: str, value: Any) -> None:
+    spec = sb.compile(source)
+    assert spec.wrap == key
+    assert spec.tool["input_schema"]["type"] == "object"
+    assert spec.tool["input_schema"]["required"] == [key]
+    raw = (
+        [v.model_dump() if isinstance(v, BaseModel) else v for v in value]
+        if isinstance(value, list)
+        else value
+    )
+    check = spec.validate({key: raw})
+    assert check.ok and check.value == value
+    tool_line = {"content": [{"type": "tool_use", "id": "t", "name": spec.name, "input": {key: raw}}],
+                 "stop_reason": "tool_use"}  # fmt: skip
+    assert spec.parse(tool_line).value == value
+    text = spec.parse_text(json.dumps(raw))
+    assert text.ok and text.value == value, text
+
+
+def test_wrap_overrides_the_key_and_wraps_object_roots_too() -> None:
+    spec = sb.compile({"type": "array"}, wrap="rows")
+    assert spec.wrap == "rows" and set(spec.schema["properties"]) == {"rows"}
+    obj = sb.compile(Recipe, wrap="recipe")
+    assert obj.wrap == "recipe" and obj.validate({"recipe": {"title": "x"}}).value == Recipe(title="x")
+
+
+def test_a_root_model_of_a_list_is_wrapped() -> None:
+    from pydantic import RootModel
+
+    class Names(RootModel[list[str]]):
+        pass
+
+    spec = sb.compile(Names)
+    assert spec.wrap == "items"
+    assert spec.validate({"items": ["a"]}).value == Names(["a"])
 
 
 # ---- JSON Schema sources --------------------------------------------------------------------------
@@ -238,10 +288,9 @@ def test_dangling_local_ref_is_an_error() -> None:
         sb.compile({"type": "object", "properties": {"a": {"$ref": "#/$defs/Nope"}}})
 
 
-def test_non_object_root_needs_wrap() -> None:
+def test_non_object_root_is_wrapped() -> None:
     arr = {"type": "array", "items": {"type": "integer"}}
-    with pytest.raises(sb.SchemaError, match="wrap="):
-        sb.compile(arr)
+    assert sb.compile(arr).wrap == "items"
     spec = sb.compile(arr, wrap="numbers")
     assert spec.schema["properties"]["numbers"] == arr
     assert spec.schema["required"] == ["numbers"]
@@ -462,3 +511,92 @@ def test_lossless_coercion_is_reported() -> None:
 def test_fingerprint_is_stable_and_distinguishes_tools() -> None:
     assert sb.compile(Recipe).fingerprint == sb.compile(Recipe).fingerprint
     assert sb.compile(Recipe).fingerprint != sb.compile(Recipe, name="other").fingerprint
+
+
+# ---- JSON Schema 2020-12 semantics ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("schema", "good", "bad"),
+    [
+        # keywords beside a $ref apply too (the compiled fast check used to ignore them)
+        ({"$ref": "#/$defs/list", "maxItems": 2, "$defs": {"list": {"type": "array"}}}, [1, 2], [1, 2, 3]),
+        ({"$defs": {"a%b": {"type": "integer"}}, "$ref": "#/$defs/a%25b"}, 1, "x"),
+        ({"$defs": {"a/b~c": {"type": "integer"}}, "$ref": "#/$defs/a~1b~0c"}, 1, "x"),
+        ({"$defs": {"A": {"$anchor": "foo", "type": "integer"}}, "$ref": "#foo"}, 1, "x"),
+        ({"$defs": {"no": False}, "properties": {"a": {"$ref": "#/$defs/no"}}}, {"b": 1}, {"a": 1}),
+        ({"$defs": {"yes": True}, "type": "object", "properties": {"a": {"$ref": "#/$defs/yes"}}}, {"a": 1}, []),
+        (
+            {"$id": "http://example.com/root.json", "type": "object",
+             "properties": {"a": {"$ref": "item.json"}},
+             "$defs": {"i": {"$id": "item.json", "type": "integer"}}},
+            {"a": 1},
+            {"a": "x"},
+        ),
+        ({"prefixItems": [{"type": "integer"}], "items": {"$ref": "#/prefixItems/0"}}, [1, 2], [1, "x"]),
+    ],
+)  # fmt: skip
+def test_local_refs_of_every_form_resolve_with_their_full_meaning(schema: Any, good: Any, bad: Any) -> None:
+    spec = sb.compile(schema)
+    wrap = (lambda v: {spec.wrap: v}) if spec.wrap else (lambda v: v)
+    assert spec.validate(wrap(good)).ok
+    assert not spec.validate(wrap(bad)).ok
+    assert not spec._validate_strict(wrap(bad)).ok
+    # every ref of the compiled tool is a plain pointer that resolves inside the tool schema
+    from structbatch import _jsonschema_walk as jsw
+
+    for _, ref in jsw.local_refs(spec.schema):
+        assert jsw.resolve_pointer(spec.schema, ref) is not None, ref
+    assert spec.schema["type"] == "object"
+
+
+def test_wrapping_rewrites_every_local_ref() -> None:
+    schema = {
+        "type": "array",
+        "prefixItems": [{"type": "integer"}],
+        "items": {"$ref": "#/prefixItems/0"},
+        "contains": {"$ref": "#/$defs/pos"},
+        "$defs": {"pos": {"minimum": 1}, "self": {"$ref": "#"}},
+    }
+    spec = sb.compile(schema)
+    assert spec.schema["properties"]["items"]["items"] == {"$ref": "#/properties/items/prefixItems/0"}
+    assert spec.schema["$defs"]["self"] == {"$ref": "#/properties/items"}
+    assert spec.validate({"items": [1, 2]}).ok
+    assert not spec.validate({"items": [1, "x"]}).ok
+    assert not spec.validate({"items": [0, 0]}).ok
+
+
+@pytest.mark.parametrize("depth", [32, 100])
+def test_deeply_nested_schemas_fall_back_to_the_reference_validator(depth: int) -> None:
+    schema: dict[str, Any] = {"type": "integer"}
+    value: Any = 1
+    for _ in range(depth):
+        schema, value = {"type": "array", "items": schema}, [value]
+    spec = sb.compile(schema)
+    assert spec.validate({"items": value}).ok
+    bad: Any = "x"
+    for _ in range(depth):
+        bad = [bad]
+    assert not spec.validate({"items": bad}).ok
+    assert spec.parse_text(json.dumps(value)).value == value
+
+
+def test_validate_never_raises_on_a_schema_it_cannot_evaluate() -> None:
+    spec = sb.compile(
+        {"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}
+    )
+    result = spec.validate({"value": 1})
+    assert not result.ok and "cannot be evaluated" in result.errors[0].message
+
+
+def test_untyped_object_root_gives_a_typed_tool() -> None:
+    spec = sb.compile({"properties": {"a": {"type": "integer"}}, "required": ["a"]})
+    assert spec.wrap is None
+    assert spec.tool["input_schema"]["type"] == "object"
+    assert spec.validate({"a": 1}).ok and not spec.validate({"a": "x"}).ok
+
+
+def test_format_is_asserted() -> None:
+    spec = sb.compile({"type": "object", "properties": {"d": {"type": "string", "format": "date"}}})
+    assert spec.validate({"d": "2026-02-28"}).ok
+    assert not spec.validate({"d": "2026-02-30"}).ok
