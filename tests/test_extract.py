@@ -13,6 +13,7 @@ from structbatch._extract import (
     DUPLICATE_KEY,
     ELISION,
     NON_FINITE,
+    BareWord,
     JSONProblem,
     extract,
     loads_json,
@@ -276,3 +277,133 @@ def test_etc_in_place_of_members_is_an_elision(text: str) -> None:
         parse_lenient(text)
     assert info.value.reason == ELISION
     assert parse_lenient("{etc: 1}") == ({"etc": 1}, ("unquoted_key",))
+
+
+# ---- issue 15: the new lossless repairs, each next to what stays refused ------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "repair"),
+    [
+        ('{"a": 1, # note\n "b": 2}', {"a": 1, "b": 2}, "comment"),
+        ('{\n# header\n"a": 1 ## twice\n}', {"a": 1}, "comment"),
+        ('{"a": 1} # trailing', {"a": 1}, "comment"),
+        ("{'a': 'Joe's Diner'}", {"a": "Joe's Diner"}, "apostrophe_in_single_quotes"),
+        ("['it's', 'they're']", ["it's", "they're"], "apostrophe_in_single_quotes"),
+        ('{"a": "says "hello" twice"}', {"a": 'says "hello" twice'}, "inner_quotes"),
+        ('{"a": "the "b" and "c" keys"}', {"a": 'the "b" and "c" keys'}, "inner_quotes"),
+        ('{"a": "x"y"z"}', {"a": 'x"y"z'}, "inner_quotes"),
+        ('{"a": 1\n"b": 2}', {"a": 1, "b": 2}, "missing_comma"),
+        ("[1\n2\n3]", [1, 2, 3], "missing_comma"),
+        ('[{"a": 1}\n{"a": 2}]', [{"a": 1}, {"a": 2}], "missing_comma"),
+        ('["a" "b"]', ["a", "b"], "missing_comma"),
+        ('{"a": "x" "b": "y"}', {"a": "x", "b": "y"}, "missing_comma"),
+        ('{"a": 1 // one\n"b": 2}', {"a": 1, "b": 2}, "missing_comma"),
+        ('{"re": "\\d+\\.\\w"}', {"re": "\\d+\\.\\w"}, "invalid_escape"),
+        ('{"re": "\\(a\\)"}', {"re": "\\(a\\)"}, "invalid_escape"),
+    ],
+)
+def test_issue_15_repairs(text: str, value: Any, repair: str) -> None:
+    got, repairs = parse_lenient(text)
+    assert got == value
+    assert repair in repairs
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": #ff0000}',  # a colour, not a comment
+        '{"a": [#x\n]}',  # a hashtag: never read as an empty list
+        "{'a': 'rock 'n' roll'}",  # the second quote could close
+        '{"a": "he said "hi", then"}',  # a quote before a comma could close
+        '{"a": "5" tall"}',  # one unpaired inner quote
+        '{"a": 1 "b": 2}',  # one line, a number then a string
+        "[1 2]",
+        '["a" 1]',
+        '{"a": "x" b: 1}',
+        '{"a": "\\x41"}',
+        '{"a": "\\U0001F600"}',
+        '{"a": "\\N{DASH}"}',
+        '{"a": "\\7"}',
+        '{"a": "\\ "}',
+        '{"a": medium}',  # a bare word without being an allowed enum word
+    ],
+)
+def test_issue_15_neighbours_stay_refused(text: str) -> None:
+    with pytest.raises(JSONProblem) as info:
+        parse_lenient(text)
+    assert info.value.reason == "syntax"
+
+
+def test_bare_enum_words_only_when_allowed_and_alone() -> None:
+    words = frozenset({"medium", "large"})
+    value, repairs = parse_lenient('{"size": medium, "other": [large]}', words)
+    assert value == {"size": "medium", "other": ["large"]} and repairs == ("unquoted_enum_value",)
+    assert type(value["size"]) is BareWord  # `_coerce.settle_words` checks where it stands
+    for text in ('{"size": medium large}', '{"size": Medium}', '{"size": mediumish}', "medium"):
+        with pytest.raises(JSONProblem):
+            parse_lenient(text, words)
+    assert parse_lenient('{"a": null, "b": True}', frozenset({"null", "True"}))[0] == {"a": None, "b": True}
+
+
+def test_the_scanner_shares_the_quote_and_comment_rules() -> None:
+    # an odd number of quotes would otherwise swallow the closing brace into a string
+    assert values("Result: {'name': 'Joe's Diner', 'city': 'Paris'} - done") == [
+        {"name": "Joe's Diner", "city": "Paris"}
+    ]
+    assert values('Result: {"q": "a "b" c", "n": 1} done') == [{"q": 'a "b" c', "n": 1}]
+    assert values('Here: {"a": 1, # don\'t count this {\n"b": 2}') == [{"a": 1, "b": 2}]
+
+
+@pytest.mark.parametrize(
+    ("text", "closed"),
+    [
+        ('{"a": 1, "b": [1, 2]', {"a": 1, "b": [1, 2]}),
+        ('{"a": "x"', {"a": "x"}),
+        ('{"a": {"b": true}', {"a": {"b": True}}),
+        ('{"a": null  \n', {"a": None}),
+        ('```json\n{"a": 12\n```', {"a": 12}),
+        ("{'a': 'x'", {"a": "x"}),
+    ],
+)
+def test_missing_final_brace_is_closed_only_when_asked(text: str, closed: Any) -> None:
+    found = extract(text, close_final=True)
+    assert [c.value for c in found.candidates] == [closed]
+    assert "closed_final_brace" in found.candidates[0].repairs
+    plain = extract(text)
+    assert plain.cut_at is not None and not plain.candidates
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": [1, 2',  # an inner bracket is open too
+        '{"a": 1,',  # dangling comma
+        '{"a":',  # dangling colon
+        '{"a": "x',  # inside a string
+        '{"a"',  # a key with no value
+        '{"a": 1 // note',  # the brace would land in the comment
+        '[{"a": 1}',  # only a final `}` is ever closed
+        '{"a": 1\nThanks!',  # prose after the value
+        '{"a": tru',
+    ],
+)
+def test_missing_final_brace_neighbours_stay_refused(text: str) -> None:
+    found = extract(text, close_final=True)
+    assert not found.candidates and found.cut_at is not None
+
+
+def test_an_elision_in_a_closed_object_is_still_refused() -> None:
+    found = extract('{"a": [1, 2, ...]', close_final=True)
+    assert not found.candidates and found.rejected[0].reason == ELISION
+
+
+def test_deep_values_beyond_what_orjson_writes_are_still_checked() -> None:
+    deep: Any = {"a": 1, "a2": 2}
+    for _ in range(300):
+        deep = [deep]
+    text = json.dumps(deep)
+    assert loads_json(text) == deep
+    with pytest.raises(JSONProblem) as info:
+        loads_json(text.replace('"a2"', '"a"'))  # a duplicate key no colon count can see here
+    assert info.value.reason == DUPLICATE_KEY

@@ -532,3 +532,149 @@ def test_ambiguous_failure_shows_each_competing_value() -> None:
     assert out.kind is FailureKind.AMBIGUOUS
     assert out.failure is not None
     assert out.failure.details["excerpts"] == ['{"a": 1}', '{"a": 2}']
+
+
+# ---- issue 15: our bugs are ours, deep nesting, closed objects, the end_turn brace ---------------
+
+
+def _boom(*args: Any, **kwargs: Any) -> Any:
+    raise KeyError("a bug in structbatch")
+
+
+@pytest.mark.parametrize("where", ["extract", "fast_result_line", "_parse_message"])
+def test_a_bug_is_an_internal_failure_never_the_models(
+    where: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from structbatch import _parse
+
+    monkeypatch.setattr(_parse, where, _boom)
+    raw = line(succeeded(message(text("Here: " + GOOD_JSON))))
+    with caplog.at_level("ERROR", logger="structbatch"):
+        outcomes = [
+            parse_text(RECIPE, "Here it is: {" + GOOD_JSON[1:-1] + ", }"),
+            parse_result_line(RECIPE, raw),
+            parse_message(RECIPE, message(text("Here: {" + GOOD_JSON[1:-1] + ", }"))),
+            RECIPE.parse(raw),
+        ]
+    hit = [o for o in outcomes if not o.ok]
+    assert hit, "the patched function was never reached"
+    for out in hit:
+        assert out.kind is FailureKind.INTERNAL, out.failure
+        assert out.failure is not None and out.failure.details["error_type"] == "KeyError"
+    assert any(r.exc_info and r.exc_info[0] is KeyError for r in caplog.records)
+
+
+def test_a_user_validator_that_raises_is_internal_not_invalid() -> None:
+    from pydantic import field_validator
+
+    class Fussy(BaseModel):
+        name: str
+
+        @field_validator("name")
+        @classmethod
+        def check(cls, v: str) -> str:
+            raise LookupError("not a ValueError: pydantic lets it through")
+
+    out = sb.compile(Fussy).parse_text('{"name": "x"}')
+    assert out.kind is FailureKind.INTERNAL
+
+
+def _nested(depth: int, leaf: Any) -> Any:
+    for _ in range(depth):
+        leaf = [leaf]
+    return leaf
+
+
+NESTED = sb.compile(
+    {
+        "title": "Nested",
+        "type": "object",
+        "properties": {"a": {"$ref": "#/$defs/n"}},
+        "required": ["a"],
+        "$defs": {"n": {"anyOf": [{"type": "integer"}, {"type": "array", "items": {"$ref": "#/$defs/n"}}]}},
+    }
+)
+
+
+class Tree(BaseModel):
+    children: list[Tree] = []
+
+
+@pytest.mark.parametrize("depth", [32, 100, 150])
+def test_deep_nesting_parses_in_every_form(depth: int) -> None:
+    value = {"a": _nested(depth, 1)}
+    dumped = json.dumps(value)
+    for written in (dumped, "Here it is:\n" + dumped, dumped[:-1] + ",}", f"```json\n{dumped}\n```"):
+        out = parse_text(NESTED, written)
+        assert out.ok and out.value == value, out.failure
+    tree: dict[str, Any] = {}
+    for _ in range(depth):  # two levels of JSON per level of the tree (beyond orjson's 255 to write)
+        tree = {"children": [tree]}
+    out = parse_text(sb.compile(Tree), "Tree: " + json.dumps(tree))
+    assert out.ok and out.value == Tree.model_validate(tree), out.failure
+
+
+@pytest.mark.parametrize("depth", [600, 1200, 5000])
+def test_nesting_deeper_than_we_read_is_a_plain_failure(depth: int) -> None:
+    for written in ("[" * depth + "]" * depth, '{"a": ' + "[" * depth + "1" + "]" * depth + "}"):
+        for stop in (None, "end_turn", "max_tokens"):
+            out = parse_text(NESTED, written, stop_reason=stop)
+            assert not out.ok and out.kind is not FailureKind.INTERNAL, out.failure
+
+
+CLOSED = sb.compile(
+    {
+        "title": "Closed",
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "inner": {
+                "type": "object",
+                "properties": {"n": {"type": "integer"}},
+                "additionalProperties": False,
+            },
+        },
+        "additionalProperties": False,
+    }
+)
+
+
+def test_closed_json_schema_objects_drop_extra_keys_in_tool_inputs_too() -> None:
+    closed_msg = {**message(tool({"name": "x", "inner": {"n": "2", "z": 1}, "y": 0}, name="Closed"))}
+    out = parse_message(CLOSED, closed_msg)
+    assert out.ok and out.value == {"name": "x", "inner": {"n": 2}}
+    assert set(out.repairs) == {"drop_extra:$.y", "drop_extra:$.inner.z", "coerce:$.inner.n:str->int"}
+    assert not CLOSED.validate({"name": "x", "y": 0}).ok  # Spec.validate itself stays strict
+
+
+def test_a_wrapper_is_unwrapped_before_its_key_is_dropped() -> None:
+    out = parse_text(CLOSED, '{"closed": {"name": "x"}}')
+    assert out.ok and out.value == {"name": "x"} and out.repairs == ("unwrap:closed",)
+    out = parse_text(CLOSED, '{"note": 5}')  # no wrapper reading fits: the key is simply extra
+    assert out.ok and out.value == {} and out.repairs == ("drop_extra:$.note",)
+
+
+def test_pydantic_extra_forbid_keeps_rejecting() -> None:
+    from pydantic import ConfigDict
+
+    class Strict(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        name: str
+
+    spec = sb.compile(Strict)
+    assert parse_text(spec, '{"name": "x", "extra": 1}').kind is FailureKind.INVALID
+    out = parse_message(spec, message(tool({"name": "x", "extra": 1}, name="Strict")))
+    assert out.kind is FailureKind.INVALID
+
+
+def test_missing_final_brace_only_under_end_turn() -> None:
+    cut = GOOD_JSON[:-1]
+    out = parse_text(RECIPE, cut, stop_reason="end_turn")
+    assert out.ok and out.value == GOOD_VALUE and "closed_final_brace" in out.repairs
+    assert parse_text(RECIPE, cut, stop_reason="max_tokens").kind is FailureKind.TRUNCATED
+    assert parse_text(RECIPE, cut).kind is FailureKind.NO_JSON
+    out = parse_message(RECIPE, message(text("Here:\n" + cut)))  # `message()` ends its turn
+    assert out.ok and out.value == GOOD_VALUE
+    open_list = GOOD_JSON[: GOOD_JSON.index('"steps":[') + 9] + '"mix"'  # `]` and `}` missing
+    assert parse_text(RECIPE, open_list, stop_reason="end_turn").kind is FailureKind.NO_JSON
+    assert parse_text(RECIPE, cut[:-4], stop_reason="end_turn").kind is FailureKind.NO_JSON  # after `:`

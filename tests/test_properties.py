@@ -22,12 +22,16 @@ from typing import Any, Literal
 
 import anthropic
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field
 
 import structbatch as sb
+from structbatch._coerce import coerce as _coerce_value
+from structbatch._extract import extract as _extract
+from structbatch._extract import parse_lenient, same_json
 from structbatch._modes import PREFILL_TEXT
+from structbatch._parse import validate_answer
 from structbatch.emulator import Emulator
 from structbatch.testing import strategies as sbst
 
@@ -431,3 +435,73 @@ def test_brackets_inside_single_quoted_strings(text: str) -> None:
 def test_brackets_inside_smart_quoted_strings(text: str) -> None:
     outcome = NAMED.parse_text(text)
     assert outcome.ok, outcome
+
+
+# ---- issue 15: a recovery never changes a valid value --------------------------------------------
+# Every lossless repair of the tolerant parser (comments, quotes, commas, escapes, bare enum words,
+# the end_turn brace) and every coercion must leave JSON that is already valid exactly as it is:
+# the same value out, and no repair named.
+
+#: strings that stress the new recoveries' triggers when they sit (escaped) inside valid JSON
+_TRICKY = st.sampled_from(
+    ['say "hi" now', "Joe's", "it's 'x' y", "# not a comment", "a\\d", "C:\\Users", "x\ny", '"', "'",
+     "medium", "a, b", " 42 ", "3.0", "µ", "}", "]", "{", "\\", "//", "#", "' s", '" s'])  # fmt: skip
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
+    | _TRICKY,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6) | _TRICKY, inner, max_size=4),
+    max_leaves=12,
+)  # fmt: skip
+_CONTAINERS = st.lists(_VALUES, max_size=4) | st.dictionaries(
+    st.text(max_size=6) | _TRICKY, _VALUES, max_size=4
+)
+
+
+def _as_json_text(value: Any, indent: int | None, ascii_only: bool, compact: bool) -> str:
+    separators = (",", ":") if compact else None
+    return json.dumps(value, indent=indent, ensure_ascii=ascii_only, separators=separators)
+
+
+@settings(max_examples=min(settings.default.max_examples * 4, 400))
+@given(
+    value=_CONTAINERS,
+    indent=st.sampled_from([None, 0, 2]),
+    ascii_only=st.booleans(),
+    compact=st.booleans(),
+    words=st.frozensets(_TRICKY | st.from_regex(r"[a-z]{1,6}", fullmatch=True), max_size=4),
+)
+def test_valid_json_comes_back_unchanged_with_no_repair(
+    value: Any, indent: int | None, ascii_only: bool, compact: bool, words: frozenset[str]
+) -> None:
+    assume(not sbst._has_elision_like(value))
+    text = _as_json_text(value, indent, ascii_only, compact)
+    got, repairs = parse_lenient(text, words)
+    assert same_json(got, value) and repairs == ()
+    for stop_ends_turn in (False, True):
+        found = _extract("Here it is:\n" + text + "\nDone.", words=words, close_final=stop_ends_turn)
+        assert found.cut_at is None and not found.rejected
+        assert [c.repairs for c in found.candidates] == [()]
+        assert same_json(found.candidates[0].value, value)
+
+
+_OPEN = sb.compile({"title": "open", "type": "object", "properties": {"v": {}}, "required": ["v"]})
+
+
+@settings(max_examples=min(settings.default.max_examples * 2, 200))
+@given(value=_VALUES, stop=st.sampled_from([None, "end_turn", "tool_use"]))
+def test_valid_answers_parse_to_themselves_with_no_repair(value: Any, stop: str | None) -> None:
+    assume(not sbst._has_elision_like(value))
+    out = _OPEN.parse_text(json.dumps({"v": value}), stop_reason=stop)
+    assert out.ok and same_json(out.value, {"v": value}) and out.repairs == (), out
+
+
+@given(schema=sbst.object_schemas(), data=st.data())
+def test_coercion_leaves_a_valid_value_alone(schema: dict[str, Any], data: st.DataObject) -> None:
+    spec = _random_spec(schema)
+    value = data.draw(sbst.instances(spec, json=True), label="value")
+    out, applied = _coerce_value(value, spec.schema, drop_extra=True)
+    # the one rewrite a valid value may get is an integral float made an int (the same JSON number)
+    assert all(a.endswith(":float->int") for a in applied), applied
+    assert out == value
+    check = validate_answer(spec, value)
+    assert check.ok and check.coercions == ()
