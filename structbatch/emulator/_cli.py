@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from ._emulator import Emulator, EmulatorConfig
 from ._faults import Faults
@@ -39,6 +40,12 @@ def build_parser(prog: str = "structbatch emulator") -> argparse.ArgumentParser:
     parser.add_argument(
         "--lenient-models", action="store_true", help="accept unknown model ids instead of 404"
     )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="keep batches and results in FILE (and FILE.d/) across restarts (default: in memory)",
+    )
     return parser
 
 
@@ -62,8 +69,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         api_key=args.api_key,
         strict_models=not args.lenient_models,
         limits=Limits(max_requests=args.max_requests, max_batch_bytes=args.max_batch_bytes),
+        state=args.state,
     )
-    emulator = Emulator(config)
+    try:
+        emulator = Emulator(config)
+    except ValueError as error:  # a state file of another format
+        print(f"structbatch emulator: {error}", file=sys.stderr)
+        return 2
     try:
         emulator.start()
     except OSError as error:
@@ -72,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"ANTHROPIC_BASE_URL={emulator.base_url}", flush=True)
     if faults.rules:
         print(f"faults: {','.join(rule.spec() for rule in faults.rules)}", file=sys.stderr, flush=True)
+    if args.state is not None:
+        kept = len(emulator.created_batches())
+        print(f"state: {args.state} ({kept} batches kept)", file=sys.stderr, flush=True)
     print("serving; Ctrl-C to stop", file=sys.stderr, flush=True)
     try:
         emulator.serve_forever()

@@ -134,7 +134,9 @@ CATALOGUE: Final[tuple[ModelSpec, ...]] = (
         retires_at="2026-06-30",
     ),
     _m("claude-opus-4-6", "Claude Opus 4.6", "opus", "2026-02-05", **_NEW),
-    _m("claude-sonnet-4-6", "Claude Sonnet 4.6", "sonnet", "2026-02-17", **_NEW),  # 128K, as /v1/models reports
+    _m(
+        "claude-sonnet-4-6", "Claude Sonnet 4.6", "sonnet", "2026-02-17", **_NEW
+    ),  # 128K, as /v1/models reports
     _m(
         "claude-opus-4-5-20251101",
         "Claude Opus 4.5",
