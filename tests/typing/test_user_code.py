@@ -17,7 +17,6 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -121,9 +120,6 @@ def mypy_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]
     assert ROOT not in work.parents, "the check must run outside the checkout"
     for source in SOURCES:
         (work / source.name).write_text(source.text, encoding="utf-8")
-    for data in ("data", "jobs"):  # examples read these relative to themselves
-        if (ROOT / "examples" / data).is_dir():
-            shutil.copytree(ROOT / "examples" / data, work / data)
     done = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(work / ".mypy_cache"), "--no-pretty"]
         + [s.name for s in SOURCES],
