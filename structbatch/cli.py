@@ -44,6 +44,7 @@ from ._modes import Mode, resolve_mode
 from ._outcome import FailureKind
 from ._output import dumps_json, dumps_line, format_failures, format_outcomes, outcome_record, write_outputs
 from ._progress import ProgressDisplay, log_handler
+from .emulator._options import add_emulator_options  # no SDK import: the emulator loads lazily
 
 if TYPE_CHECKING:  # the SDK costs seconds to import: read-only commands never load it
     import anthropic
@@ -168,9 +169,9 @@ def key_hint(client: anthropic.Anthropic) -> str:
 def _api(args: argparse.Namespace, ctx: Context) -> Iterator[anthropic.Anthropic]:
     """An SDK client: an embedded emulator's with --emulator, else one from the environment."""
     if getattr(args, "emulator", False):
-        from .emulator import Emulator
+        from .emulator import embedded_emulator  # --emulator-* options (emulator owner)
 
-        with Emulator(latency=1.0, seed=0) as emu:
+        with embedded_emulator(args) as emu:
             ctx.note(f"using an embedded emulator at {emu.base_url} (nothing leaves this machine)")
             yield emu.client()
         return
@@ -431,7 +432,7 @@ def cmd_collect(ctx: Context) -> int:
 
 def cmd_resume(ctx: Context) -> int:
     cfg = _load(ctx.args)
-    with _open_job(cfg, _client(), ctx.args) as job:
+    with _api(ctx.args, ctx) as client, _open_job(cfg, client, ctx.args) as job:  # --emulator too
         with _display(ctx) as display:
             job.on_progress = display
             job.run()
@@ -612,7 +613,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dry-run", action="store_true", help="check inputs and show counts, bytes, batches and cost"
     )
-    p.add_argument("--emulator", action="store_true", help="run against an embedded emulator (offline)")
+    add_emulator_options(p)  # --emulator and --emulator-* (structbatch.emulator._options)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -652,6 +653,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-wait", action="store_true", help="do not wait for the canceled batches to end")
     p.set_defaults(func=cmd_cancel)
     p = sub.add_parser("resume", parents=[common, polling, job], help="continue a job from its store")
+    add_emulator_options(p)  # --emulator and --emulator-* (structbatch.emulator._options)
     p.set_defaults(func=cmd_resume)
 
     sub.add_parser(

@@ -178,15 +178,29 @@ def test_library_hints_are_rephrased_as_flags_and_job_file_keys(library: str, cl
 def test_wrap_and_mode_flags_exist_where_the_hints_send_you(
     emu: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    job = str(make_job(tmp_path, model="claude-sonnet-5-5"))
+    assert main(["run", job, "--dry-run", "--mode", "tool"]) == 2  # forced tools are refused there
+    err = capsys.readouterr().err
+    assert "use --mode json_schema or --mode auto" in err and "Mode." not in err
+    assert main(["run", job, "--dry-run", "--mode", "json_schema", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["mode"] == "json_schema"
     schema = tmp_path / "list.json"
     schema.write_text(json.dumps({"type": "array", "items": {"type": "string"}}), encoding="utf-8")
-    job = str(make_job(tmp_path, schema=schema))
-    assert main(["run", job, "--dry-run"]) == 2
+    assert main(["schema", "check", str(schema), "--wrap", "names", "--json"]) == 0
+    assert list(json.loads(capsys.readouterr().out)["tool"]["input_schema"]["properties"]) == ["names"]
+    wrapped = make_job(tmp_path, schema=schema)
+    wrapped.write_text('wrap = "names"\n' + wrapped.read_text(), encoding="utf-8")
+    assert main(["run", str(wrapped), "--dry-run", "--json"]) == 0
+
+
+def test_a_schema_error_names_the_schema_file_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema = tmp_path / "broken.json"
+    schema.write_text('{"type": "object", "properties": {"a": {"$ref": "#/nowhere"}}}', encoding="utf-8")
+    assert main(["run", str(make_job(tmp_path, schema=schema)), "--dry-run"]) == 2
     err = capsys.readouterr().err
-    assert 'set wrap = "items" in the job file (or pass --wrap items)' in err
-    assert err.count(str(schema)) == 1  # the schema file named once
-    assert main(["run", job, "--dry-run", "--wrap", "items", "--mode", "prompt", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["mode"] == "prompt"
+    assert err.count(str(schema)) == 1 and "job.toml:1" in err
 
 
 # -- read-only commands on a finished store -----------------------------------------------------
