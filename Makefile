@@ -6,13 +6,11 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: demo test lint typecheck unit bench clean
 
-# editable_mode=compat: a plain path in a .pth file, which mypy reads. setuptools' default editable
-# install is an import hook that mypy cannot see, so a user's script type-checked against this
-# install would find no `structbatch` at all (tests/typing checks from outside the checkout).
-$(STAMP): pyproject.toml Makefile
+# The editable install is a path in a .pth file, visible to mypy (see pyproject's package-dir).
+$(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)
