@@ -7,7 +7,7 @@ cannot be a false accept:
 
 - only for schemas whose keywords it implements with the same meaning (a whitelist; anything
   else, e.g. `prefixItems` or `unevaluatedProperties`, keeps the `jsonschema` path);
-- string formats are checked with `jsonschema`'s own format functions, not its regexes;
+- string formats are checked with the reference's own format functions (`_formats`), not its regexes;
 - only its "valid" answers are trusted: on "invalid", `jsonschema` runs and gives the errors
   (and the final word, so a stricter fast check can never reject a valid value).
 - keywords beside a `$ref` (2020-12 applies them, fastjsonschema ignores them) are compiled as
@@ -27,6 +27,7 @@ import fastjsonschema
 import jsonschema
 
 from . import _jsonschema_walk as jsw
+from ._formats import format_checker
 
 _SAME_MEANING = frozenset(
     {
@@ -89,7 +90,7 @@ def compile_fast_check(schema: dict[str, Any], dialect: type[Any]) -> Callable[[
         ref = node.get("$ref")
         if isinstance(ref, str) and not _PLAIN_POINTER.fullmatch(ref):
             return None
-    checker = dialect.FORMAT_CHECKER
+    checker = format_checker(dialect)
     custom = {name: _format_fn(checker, name) for name in formats}
     draft = (
         {"$schema": "https://json-schema.org/draft/2020-12/schema"}

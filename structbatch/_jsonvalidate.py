@@ -23,6 +23,7 @@ import referencing.jsonschema
 from jsonschema.protocols import Validator as JSONSchemaValidator
 
 from ._fastcheck import compile_fast_check
+from ._formats import format_checker
 from ._types import FieldError, JSONSchema
 
 #: the URI the source of a wrapped spec is registered under when it has no `$id` of its own
@@ -50,7 +51,7 @@ class SchemaValidator:
         """`source`: the schema of the value as written (None: validate against `tool_schema`);
         `value_schema`: the same with every ref a plain pointer, for the fast check."""
         self.wrap = wrap if source is not None else None
-        checker = dialect.FORMAT_CHECKER
+        checker = format_checker(dialect)
         if source is None:
             # An empty registry cannot retrieve anything: no `$ref` is ever fetched from a URL.
             self._reference = dialect(tool_schema, format_checker=checker, registry=referencing.Registry())
