@@ -149,6 +149,7 @@ def cli_terms(message: str, has_flag: Callable[[str], bool]) -> str:
         return f"pass {flag} (or set {m.group(1)} = true in the job file)"
 
     text = _KWARG_TRUE.sub(kwarg, text)
+    text = text.replace("(wait=True, or --wait on the command line)", "(pass --wait)")
     if has_flag("--mode"):
         text = _MODE_REF.sub(lambda m: f"--mode {m.group(1).lower()}", text)
         if "--mode " in text and 'mode = "' not in text:
@@ -161,3 +162,24 @@ def cli_terms(message: str, has_flag: Callable[[str], bool]) -> str:
     return text.replace(
         "(pass name= to compile to rename it)", '(set tool_name = "..." in the job file to rename it)'
     )
+
+
+def config_change_hint(setting: str, stored: object) -> str:
+    """What to change in the job file (or on the command line) to continue a job whose stored
+    `setting` differs from the job file's, after batches were submitted."""
+    keep = {
+        "model": f"set model = {_toml(stored)} in the job file back",
+        "mode": f"set mode = {_toml(stored)} in the job file back (or pass --mode {stored})",
+        "max_tokens": f"set max_tokens = {stored} in the job file back",
+        "system": "restore `system` in the job file",
+        "params": "restore [params] in the job file",
+        "spec": "restore the schema file the job was created with (`schema` in the job file)",
+    }.get(setting, f"restore `{setting}` in the job file")
+    return (
+        f"; to continue this job, {keep}; to start over with the new settings, point `store` in the "
+        "job file at a new file (`results`, `status --offline` and `export` still read this one)"
+    )
+
+
+def _toml(value: object) -> str:
+    return f'"{value}"' if isinstance(value, str) else str(value)

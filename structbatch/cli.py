@@ -34,10 +34,11 @@ from ._cliutil import (
     EXIT_USAGE,
     PipeSafe,
     cli_terms,
+    config_change_hint,
     exit_code_epilog,
     log_crash,
 )
-from ._errors import InputError, JobBusyError, ModeError, SchemaError, StructbatchError
+from ._errors import ConfigChangeError, InputError, JobBusyError, ModeError, SchemaError, StructbatchError
 from ._job import Job, PollPolicy, Summary
 from ._jobfile import InputStats, JobFile, load_jobfile, load_schema
 from ._modes import Mode, resolve_mode
@@ -205,11 +206,17 @@ def _load(args: argparse.Namespace) -> JobFile:
 
 
 def _new_job(cfg: JobFile, client: anthropic.Anthropic, args: argparse.Namespace) -> Job[Any]:
-    return cfg.job(client, poll=_poll(args, emulator=getattr(args, "emulator", False)))
+    return cfg.job(client, poll=_poll(args, emulator=getattr(args, "emulator", False)), wait=_wait(args))
 
 
 def _open_job(cfg: JobFile, client: anthropic.Anthropic | None, args: argparse.Namespace) -> Job[Any]:
-    return cfg.open_job(client, poll=_poll(args))
+    return cfg.open_job(client, poll=_poll(args), wait=_wait(args))
+
+
+def _wait(args: argparse.Namespace) -> bool | float:
+    """`--wait [SECONDS]`: wait for another process driving the job (forever, or that long)."""
+    value = getattr(args, "wait", False)
+    return value if isinstance(value, bool) else float(value)
 
 
 def _store_of(args: argparse.Namespace) -> tuple[Path, JobFile | None]:
@@ -234,7 +241,7 @@ def _open_readonly(args: argparse.Namespace, client: anthropic.Anthropic | None 
     store, cfg = _store_of(args)
     options = cfg.client_options() if cfg is not None else {}
     if client is not None:
-        options["poll"] = _poll(args)
+        options.update(poll=_poll(args), wait=_wait(args))
     return Job.open(store, client=client, **options)
 
 
@@ -566,6 +573,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="progress on stderr: bars (live, a terminal), plain lines (logs), or auto (bars on a TTY)",
     )
     polling.add_argument(
+        "--wait",
+        nargs="?",
+        const=True,
+        default=False,
+        type=float,
+        metavar="SECONDS",
+        help="if another process is driving this job, wait for it (up to SECONDS) instead of exiting 5",
+    )
+    polling.add_argument(
         "--allow-key-change",
         action="store_true",
         help="accept batches created with another API key of the same workspace (TOML allow_key_change)",
@@ -708,6 +724,9 @@ def _dispatch(ctx: Context, argv: Sequence[str]) -> int:
         return ctx.fail(EXIT_USAGE, f"error: {exc}", exc)
     except JobBusyError as exc:
         return ctx.fail(EXIT_BUSY, f"busy: {exc}", exc)
+    except ConfigChangeError as exc:
+        hint = config_change_hint(exc.setting, exc.stored)
+        return ctx.fail(EXIT_API, f"{type(exc).__name__}: {exc}{hint}", exc)
     except StructbatchError as exc:
         return ctx.fail(EXIT_API, f"{type(exc).__name__}: {exc}", exc)
     except KeyboardInterrupt as exc:

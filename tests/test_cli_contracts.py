@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -391,3 +392,44 @@ def test_export_without_pyarrow_names_the_extra(
     assert main(["export", job, "-o", str(tmp_path / "x.parquet")]) == 2
     assert "pip install 'structbatch[arrow]'" in capsys.readouterr().err
     assert main(["export", job, "-o", str(tmp_path / "x.csv")]) == 0  # CSV and JSONL need no pyarrow
+
+
+# -- engine refusals, in command-line terms ------------------------------------------------------
+
+
+def test_a_changed_setting_after_submission_says_which_key_to_restore(
+    emu: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emu.latency = 3600
+    job = make_job(tmp_path)
+    assert main(["submit", str(job), "-q"]) == 0
+    job.write_text(job.read_text().replace("claude-haiku-4-5", "claude-sonnet-4-5"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["run", str(job), "-q", *FAST]) == 3
+    err = capsys.readouterr().err
+    assert 'set model = "claude-haiku-4-5" in the job file back' in err and "point `store`" in err
+
+
+def test_a_second_driver_exits_5_naming_the_wait_flag(
+    emu: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emu.latency = 3600
+    job = make_job(tmp_path)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "structbatch.cli", "run", str(job), "--poll", "0.1", "-q"],
+        env=child_env(emu),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not emu.created_batches() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert emu.created_batches(), "the first driver never created its batch"
+        assert main(["resume", str(job), "-q", *FAST]) == 5
+        err = capsys.readouterr().err
+        assert "another process drives this job" in err and "(pass --wait)" in err
+        assert main(["status", str(job), "--offline"]) == 0  # reading never waits
+    finally:
+        child.kill()
+        child.wait(timeout=30)
