@@ -182,13 +182,13 @@ class _Narrowed(type):
     _ok: bool
 
     def __instancecheck__(cls, obj: object) -> bool:
-        return isinstance(obj, Outcome) and obj.ok is cls._ok
+        return isinstance(obj, Outcome) and bool(obj.ok) is cls._ok
 
     if not TYPE_CHECKING:  # type checkers keep the inherited dataclass signature
 
         def __call__(cls, *args, **kwargs):
             out = Outcome(*args, **kwargs)
-            if out.ok is not cls._ok:
+            if bool(out.ok) is not cls._ok:
                 raise TypeError(f"{cls.__name__} needs ok={cls._ok}; Outcome.success/fail build either")
             return out
 
