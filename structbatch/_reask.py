@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._modes import PREFILL_TEXT, Mode
+from ._modes import MODES, PREFILL_TEXT, Mode
 from ._outcome import Failure
 
 _MAX_ERRORS = 12
@@ -36,7 +36,8 @@ def reask_params(
     out = dict(params)
     turns = list(params["messages"])
     content = [dict(b) for b in message.get("content") or [] if isinstance(b, Mapping)]
-    if mode is Mode.PREFILL and turns and turns[-1].get("role") == "assistant":
+    prefill = MODES[mode].prefill
+    if prefill is not None and turns and turns[-1].get("role") == "assistant":
         turns.pop()
         content = _glue_prefill(content)
     tool_uses = [b for b in content if b.get("type") == "tool_use"]
@@ -52,8 +53,8 @@ def reask_params(
         turns.append({"role": "user", "content": results})
     else:
         turns.append({"role": "user", "content": text})
-    if mode is Mode.PREFILL:
-        turns.append({"role": "assistant", "content": PREFILL_TEXT})
+    if prefill is not None:
+        turns.append({"role": "assistant", "content": prefill})
     out["messages"] = turns
     return out
 
