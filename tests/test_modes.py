@@ -468,3 +468,69 @@ def test_refresh_can_turn_structured_outputs_off_and_tolerates_missing_capabilit
     assert sb.resolve_mode(SPEC, "claude-opus-5-5") == "prompt"
     same = sb.refresh_capabilities(SimpleNamespace(models=_FakeModels(None)), "claude-haiku-4-5")  # type: ignore[arg-type]
     assert same == capabilities("claude-haiku-4-5") and same.structured_outputs
+
+
+# ---- the ModeDef table -----------------------------------------------------------------------------
+
+
+def test_every_concrete_mode_has_one_table_entry() -> None:
+    assert set(_modes.MODES) == set(sb.Mode) - {sb.Mode.AUTO}
+    for mode, definition in _modes.MODES.items():
+        assert definition.mode is mode
+    assert _modes.MODES[sb.Mode.PREFILL].prefill == PREFILL_TEXT
+    assert [m for m, d in _modes.MODES.items() if d.prefill is not None] == [sb.Mode.PREFILL]
+    ranked = sorted((d.auto_rank, m) for m, d in _modes.MODES.items() if d.auto_rank is not None)
+    assert [m for _, m in ranked] == [sb.Mode.TOOL, sb.Mode.JSON_SCHEMA, sb.Mode.PROMPT]
+
+
+def test_auto_follows_the_table_ranks(monkeypatch: pytest.MonkeyPatch) -> None:
+    # PROMPT ranked first: AUTO picks it on a model that would otherwise get TOOL
+    table = dict(_modes.MODES)
+    table[sb.Mode.PROMPT] = _modes.ModeDef(sb.Mode.PROMPT, table[sb.Mode.PROMPT].refusal,
+                                           table[sb.Mode.PROMPT].shape, auto_rank=-1)  # fmt: skip
+    ranked = sorted((d for d in table.values() if d.auto_rank is not None), key=lambda d: d.auto_rank or 0)
+    monkeypatch.setattr(_modes, "MODES", table)
+    monkeypatch.setattr(_modes, "_RANKED", ranked)
+    assert check_mode(SPEC, sb.Mode.AUTO, "claude-haiku-4-5", {}) is sb.Mode.PROMPT
+
+
+def test_no_module_branches_on_a_mode() -> None:
+    """Modes are data: the modules that read them ask the table, never `mode is Mode.X`."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(sb.__file__).parent
+    pattern = re.compile(
+        r"mode\s*(?:is|==|!=)\s*Mode\.|Mode\.\w+\.value\s*(?:==|!=)|(?:==|!=)\s*Mode\.\w+\.value"
+    )
+    offenders = [
+        f"{p.name}:{i}"
+        for p in ("_schema.py", "_modes.py", "_reask.py", "_parse.py")
+        for i, line in enumerate((root / p).read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("source", [list[Recipe], {"type": "array", "items": {"type": "integer"}}, int])
+def test_wrapped_specs_build_valid_params_in_every_mode(source: Any) -> None:
+    spec = sb.compile(source)
+    for mode in (sb.Mode.TOOL, sb.Mode.PROMPT, sb.Mode.PREFILL):
+        assert_sdk_valid(dict(spec.params("x", model="claude-haiku-4-5", max_tokens=5, mode=mode)))
+    p = spec.params("x", model="claude-opus-4-6", max_tokens=5, mode=sb.Mode.JSON_SCHEMA)
+    schema = p["output_config"]["format"]["schema"]
+    assert schema["type"] == "object" and schema["additionalProperties"] is False
+    assert schema["required"] == [spec.wrap]
+    assert spec.api_subset.fits
+
+
+def test_the_schema_module_imports_neither_modes_nor_parse_at_load() -> None:
+    import ast
+    import pathlib
+
+    source = (pathlib.Path(sb.__file__).parent / "_schema.py").read_text(encoding="utf-8")
+    top = [n for n in ast.parse(source).body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    names = {a.name for n in top for a in n.names} | {
+        n.module or "" for n in top if isinstance(n, ast.ImportFrom)
+    }
+    assert not names & {"_modes", "_parse"}
