@@ -6,6 +6,7 @@ Kept apart from `cli` so the commands read as "load, one library call, render".
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import re
@@ -14,8 +15,12 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+
+from ._errors import StructbatchError
+from ._output import dumps_json
 
 # -- exit codes ------------------------------------------------------------------------------------
 
@@ -53,6 +58,74 @@ EXIT_CODES: tuple[tuple[int, str, str], ...] = (
 def exit_code_epilog() -> str:
     """The exit-code table as one sentence for `--help`."""
     return "Exit codes: " + "; ".join(f"{code} {short}" for code, short, _ in EXIT_CODES) + "."
+
+
+# -- the command context ---------------------------------------------------------------------------
+
+
+class UsageError(StructbatchError):
+    """A command-line mistake (exit 2)."""
+
+
+@dataclass
+class Context:
+    """What every command needs: parsed args, the output streams, and the parser (for hints)."""
+
+    args: argparse.Namespace
+    out: TextIO
+    err: TextIO
+    parser: argparse.ArgumentParser | None = None
+
+    @property
+    def json(self) -> bool:
+        return bool(getattr(self.args, "json", False))
+
+    @property
+    def closed(self) -> bool:
+        """The reader of stdout went away (`| head`): stop producing output."""
+        return bool(getattr(self.out, "broken", False))
+
+    def say(self, text: str = "") -> None:
+        """Human-readable output (suppressed by --json, which prints one document instead)."""
+        if not self.json:
+            print(text, file=self.out)
+
+    def note(self, text: str) -> None:
+        print(text, file=self.err, flush=True)
+
+    def emit(self, doc: Any) -> None:
+        """The command's one JSON document (with --json)."""
+        if self.json:
+            self.out.write(dumps_json(doc, indent=True).decode() + "\n")
+
+    def fail(self, code: int, message: str, exc: BaseException, *, prefix: bool = True) -> int:
+        """Report an error in one line (in command-line terms) and return its exit code; with
+        --json, stdout still gets one document, saying what went wrong."""
+        text = cli_terms(message, self.has_flag)
+        self.note(f"structbatch: {text}" if prefix else text)
+        if self.json:
+            self.emit(
+                {
+                    "command": getattr(self.args, "command", None),
+                    "error": {"type": type(exc).__name__, "message": text.strip()},
+                    "exit_code": code,
+                }
+            )
+        return code
+
+    def has_flag(self, flag: str) -> bool:
+        """Whether some command accepts `flag` (so a hint never names one that does not exist)."""
+        return self.parser is not None and flag in all_flags(self.parser)
+
+
+def all_flags(parser: argparse.ArgumentParser) -> set[str]:
+    flags: set[str] = set()
+    for action in parser._actions:
+        flags.update(action.option_strings)
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                flags |= all_flags(sub)
+    return flags
 
 
 # -- streams ---------------------------------------------------------------------------------------

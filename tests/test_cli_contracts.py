@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from structbatch import cli
-from structbatch._cliutil import EXIT_CODES, cli_terms
+from structbatch import _clicmds, cli
+from structbatch._cliutil import EXIT_CODES, Context, all_flags, cli_terms
 from structbatch._cost import PRICE_TABLE, price_for
 from structbatch._modes import CAPABILITY_TABLE
 from structbatch.cli import main
@@ -84,10 +84,10 @@ def test_an_unexpected_error_is_one_line_a_log_and_its_own_exit_code(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    def broken(ctx: cli.Context) -> int:
+    def broken(ctx: Context) -> int:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "cmd_results", broken)
+    monkeypatch.setattr(_clicmds, "cmd_results", broken)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     job = str(make_job(tmp_path))
     assert main(["results", job]) == 70
@@ -167,7 +167,7 @@ def test_json_is_one_document_everywhere_and_jsonl_streams(
 )
 def test_library_hints_are_rephrased_as_flags_and_job_file_keys(library: str, cli_text: str) -> None:
     parser = cli.build_parser()
-    flags = cli._all_flags(parser)
+    flags = all_flags(parser)
     text = cli_terms(library, flags.__contains__)
     assert cli_text in text
     assert "Mode." not in text and "=True" not in text and "Job.open" not in text and "name=" not in text

@@ -1,0 +1,444 @@
+"""The command line's commands: each loads the job file or store, makes one library call and
+renders the result for people (stdout), progress (stderr) or scripts (`--json`).
+
+`cli` builds the parser and dispatches here; `_cliutil` holds the context, exit codes and
+message plumbing they share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from ._cliutil import EXIT_API, EXIT_FAILED, EXIT_OK, EXIT_UNFINISHED, Context, UsageError, cli_terms
+from ._errors import InputError, ModeError
+from ._job import Job, PollPolicy, Summary
+from ._jobfile import InputStats, JobFile, load_jobfile, load_schema
+from ._modes import Mode, resolve_mode
+from ._outcome import FailureKind
+from ._output import dumps_line, format_failures, format_outcomes, outcome_record, write_outputs
+from ._progress import ProgressDisplay
+
+if TYPE_CHECKING:  # the SDK costs seconds to import: read-only commands never load it
+    import anthropic
+
+#: Files a read-only command accepts as JOB directly (the store instead of the job file).
+STORE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+#: Models `schema check` reports AUTO's choice for when no --model is given.
+SAMPLE_MODELS = ("claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-6", "claude-sonnet-5-5")
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _poll(args: argparse.Namespace, *, emulator: bool = False) -> PollPolicy:
+    if args.poll is not None:
+        return PollPolicy(initial=args.poll, factor=1.0, maximum=args.poll)
+    return PollPolicy(initial=0.2, factor=1.5, maximum=1.0) if emulator else PollPolicy()
+
+
+def _client() -> anthropic.Anthropic:
+    """The SDK client from the environment (ANTHROPIC_API_KEY, optional ANTHROPIC_BASE_URL)."""
+    if not os.environ.get("ANTHROPIC_API_KEY"):
+        raise UsageError(
+            "ANTHROPIC_API_KEY is not set. Export your key, or try it offline: `structbatch run "
+            "--emulator JOB.toml`, or `structbatch emulator` and ANTHROPIC_BASE_URL=http://127.0.0.1:8765"
+        )
+    import anthropic
+
+    return anthropic.Anthropic()
+
+
+def key_hint(client: anthropic.Anthropic) -> str:
+    """The API key as it may be shown: its last four characters only."""
+    key = client.api_key or ""
+    return f"...{key[-4:]}" if len(key) >= 8 else "(short key hidden)"
+
+
+@contextlib.contextmanager
+def _api(args: argparse.Namespace, ctx: Context) -> Iterator[anthropic.Anthropic]:
+    """An SDK client: an embedded emulator's with --emulator, else one from the environment."""
+    if getattr(args, "emulator", False):
+        from .emulator import embedded_emulator  # --emulator-* options (emulator owner)
+
+        with embedded_emulator(args) as emu:
+            ctx.note(f"using an embedded emulator at {emu.base_url} (nothing leaves this machine)")
+            yield emu.client()
+        return
+    client = _client()
+    base = os.environ.get("ANTHROPIC_BASE_URL")
+    ctx.note(f"API key {key_hint(client)}" + (f" at {base}" if base else ""))
+    yield client
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Job-file values given as flags (`--mode`, `--wrap`, `--recursive`, ...): flags win."""
+    top: dict[str, Any] = {}
+    if getattr(args, "mode", None):
+        top["mode"] = args.mode
+    if getattr(args, "wrap", None):
+        top["wrap"] = args.wrap
+    if getattr(args, "allow_key_change", False):
+        top["allow_key_change"] = True
+    inp: dict[str, Any] = {}
+    if getattr(args, "recursive", False):
+        inp["recursive"] = True
+    if getattr(args, "glob", None):
+        inp["glob"] = list(args.glob)
+    if inp:
+        top["input"] = inp
+    return top
+
+
+def _load(args: argparse.Namespace) -> JobFile:
+    return load_jobfile(args.job, overrides=_overrides(args))
+
+
+def _new_job(cfg: JobFile, client: anthropic.Anthropic, args: argparse.Namespace) -> Job[Any]:
+    return cfg.job(client, poll=_poll(args, emulator=getattr(args, "emulator", False)), wait=_wait(args))
+
+
+def _open_job(cfg: JobFile, client: anthropic.Anthropic | None, args: argparse.Namespace) -> Job[Any]:
+    return cfg.open_job(client, poll=_poll(args), wait=_wait(args))
+
+
+def _wait(args: argparse.Namespace) -> bool | float:
+    """`--wait [SECONDS]`: wait for another process driving the job (forever, or that long)."""
+    value = getattr(args, "wait", False)
+    return value if isinstance(value, bool) else float(value)
+
+
+def _store_of(args: argparse.Namespace) -> tuple[Path, JobFile | None]:
+    """The store a read-only command reads: JOB may be the job file or the store itself."""
+    path = Path(args.job)
+    if path.suffix.lower() in STORE_SUFFIXES:
+        if not path.exists():
+            raise InputError(f"{path}: no such job store")
+        return path, None
+    cfg = load_jobfile(path, check_paths=False)
+    if not cfg.store.exists():
+        raise InputError(
+            f"{cfg.store}: no job store yet for {cfg.path}; start the job with "
+            "`structbatch run` or `structbatch submit`"
+        )
+    return cfg.store, cfg
+
+
+def _open_readonly(args: argparse.Namespace, client: anthropic.Anthropic | None = None) -> Job[Any]:
+    """The job as its store recorded it (its own copy of the schema and settings), so reading
+    a finished job works whatever the job file or the schema file say now."""
+    store, cfg = _store_of(args)
+    options = cfg.client_options() if cfg is not None else {}
+    if client is not None:
+        options.update(poll=_poll(args), wait=_wait(args))
+    return Job.open(store, client=client, **options)
+
+
+def _finish(ctx: Context, cfg: JobFile, job: Job[Any], *, what: str) -> Summary:
+    """Write the outputs, print the summary and the failures; returns the summary."""
+    written = write_outputs(job, cfg.output.results, cfg.output.failures, cfg.output.summary)
+    summary = written.summary
+    ctx.say(str(summary))
+    if written.failures:
+        ctx.say("")
+        ctx.say(format_failures(job.outcomes(kinds=_failure_kinds()), limit=20))
+    ctx.say("")
+    ctx.say(f"results:  {cfg.output.results} ({written.results} keys)")
+    ctx.say(f"failures: {cfg.output.failures} ({written.failures} keys)")
+    ctx.say(f"summary:  {cfg.output.summary}")
+    ctx.emit(
+        {
+            "command": what,
+            "job": str(cfg.path),
+            "summary": summary.as_dict(),
+            "outputs": {
+                "results": str(cfg.output.results),
+                "failures": str(cfg.output.failures),
+                "summary": str(cfg.output.summary),
+            },
+        }
+    )
+    return summary
+
+
+def _failure_kinds() -> list[str]:
+    return [k.value for k in FailureKind]
+
+
+def _kinds(args: argparse.Namespace) -> list[str] | None:
+    """`--kind` / `--failed` as outcome kinds (None: every outcome)."""
+    if getattr(args, "kind", None):
+        unknown = sorted(set(args.kind) - {"ok", *_failure_kinds()})
+        if unknown:
+            raise UsageError(f"unknown --kind {unknown[0]!r}; one of ok, {', '.join(_failure_kinds())}")
+        return list(args.kind)
+    if getattr(args, "failed", False):
+        return _failure_kinds()
+    return None
+
+
+def _exit_for(summary: Summary) -> int:
+    if summary.pending or summary.inflight:
+        return EXIT_UNFINISHED
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+@contextlib.contextmanager
+def _display(ctx: Context, label: str = "") -> Iterator[ProgressDisplay | None]:
+    if ctx.args.quiet:
+        yield None
+        return
+    display = ProgressDisplay(ctx.err, label=label, style=getattr(ctx.args, "progress", "auto"))
+    try:
+        yield display
+    finally:
+        display.close()
+
+
+def _report_inputs(ctx: Context, cfg: JobFile, stats: InputStats) -> None:
+    ctx.note(f"{cfg.path}: {stats.rows} keys from {cfg.input.path}; store {cfg.store}")
+    for line in stats.skipped_report():
+        ctx.note(f"  {line}")
+
+
+def _skipped_doc(stats: InputStats) -> dict[str, list[str]]:
+    return {reason: [str(p) for p in paths] for reason, paths in stats.skipped.items()}
+
+
+# -- commands --------------------------------------------------------------------------------------
+
+
+def cmd_run(ctx: Context) -> int:
+    args = ctx.args
+    cfg = _load(args)
+    spec = cfg.spec()
+    stats = cfg.check_inputs()  # every row read and rendered before anything is submitted
+    if args.dry_run:
+        return dry_run(ctx, cfg, spec, stats)
+    _report_inputs(ctx, cfg, stats)
+    with _api(args, ctx) as client, _new_job(cfg, client, args) as job:
+        ctx.note(f"mode {job.mode.value} for model {job.model}")
+        with _display(ctx) as display:
+            job.on_progress = display
+            job.add_many(cfg.items())
+            job.run()
+        summary = _finish(ctx, cfg, job, what="run")
+    return _exit_for(summary)
+
+
+def dry_run(ctx: Context, cfg: JobFile, spec: Any, stats: InputStats) -> int:
+    """`run --dry-run`: the plan, printed; nothing is submitted."""
+    from ._cliplan import plan, plan_text
+
+    doc = plan(cfg, spec, stats)
+    for line in stats.skipped_report():
+        ctx.note(f"  {line}")
+    ctx.say(plan_text(doc))
+    ctx.emit(doc)
+    return EXIT_OK
+
+
+def cmd_submit(ctx: Context) -> int:
+    cfg = _load(ctx.args)
+    cfg.spec()
+    stats = cfg.check_inputs()
+    _report_inputs(ctx, cfg, stats)
+    with _api(ctx.args, ctx) as client, _new_job(cfg, client, ctx.args) as job:
+        job.add_many(cfg.items())
+        created = job.submit()
+        summary = job.summary()
+    ctx.say(f"{stats.rows} keys; {len(created)} batch(es) created: {', '.join(created) or 'none'}")
+    ctx.say(f"check with `structbatch status {cfg.path}`; fetch with `structbatch collect {cfg.path}`")
+    ctx.emit(
+        {
+            "command": "submit",
+            "batches": created,
+            "summary": summary.as_dict(),
+            "skipped": _skipped_doc(stats),
+        }
+    )
+    return EXIT_OK
+
+
+def cmd_status(ctx: Context) -> int:
+    args = ctx.args
+    client = None
+    if not args.offline:
+        if os.environ.get("ANTHROPIC_API_KEY"):
+            client = _client()
+        else:
+            with _open_readonly(args) as job:
+                unfinished = job.summary().inflight
+            if unfinished:
+                raise UsageError(
+                    "ANTHROPIC_API_KEY is not set, and polling the open batches needs it; "
+                    f"`structbatch status --offline {args.job}` shows what the store knows"
+                )
+            ctx.note(
+                "ANTHROPIC_API_KEY is not set; no batch is open, so this is what the store knows "
+                "(the same as --offline)"
+            )
+    with _open_readonly(args, client) as job:
+        if client is not None:
+            job.wait(timeout=0)  # one poll of every open batch, recorded in the store
+        summary = job.summary()
+        batches = job.store.batches()
+        store = job.store.path
+    ctx.say(f"job {args.job} (store {store}, model {summary.model})")
+    ctx.say(str(summary))
+    if batches:
+        ctx.say("")
+        ctx.say(f"{'batch':<34} {'state':<10} {'status':<11} {'requests':>8}  counts")
+        for b in batches:
+            counts = ", ".join(f"{k} {v}" for k, v in (b.request_counts or {}).items() if v)
+            ctx.say(
+                f"{b.batch_id or '(being created)':<34} {b.state:<10} {b.processing_status or '-':<11} "
+                f"{b.n_requests:>8}  {counts}"
+            )
+    ctx.emit(
+        {
+            "command": "status",
+            "summary": summary.as_dict(),
+            "batches": [
+                {
+                    "batch_id": b.batch_id,
+                    "state": b.state,
+                    "processing_status": b.processing_status,
+                    "requests": b.n_requests,
+                    "request_counts": b.request_counts,
+                }
+                for b in batches
+            ],
+        }
+    )
+    return EXIT_OK
+
+
+def cmd_collect(ctx: Context) -> int:
+    cfg = _load(ctx.args)
+    with _open_job(cfg, _client(), ctx.args) as job:
+        job.wait(timeout=0)
+        n = job.collect()
+        ctx.note(f"{n} results recorded")
+        summary = _finish(ctx, cfg, job, what="collect")
+    if summary.pending:
+        ctx.note(f"{summary.pending} keys wait for resubmission: `structbatch resume {cfg.path}`")
+    return _exit_for(summary)
+
+
+def cmd_resume(ctx: Context) -> int:
+    cfg = _load(ctx.args)
+    with _api(ctx.args, ctx) as client, _open_job(cfg, client, ctx.args) as job:  # --emulator too
+        with _display(ctx) as display:
+            job.on_progress = display
+            job.run()
+        summary = _finish(ctx, cfg, job, what="resume")
+    return _exit_for(summary)
+
+
+def cmd_cancel(ctx: Context) -> int:
+    cfg = _load(ctx.args)
+    with _open_job(cfg, _client(), ctx.args) as job:
+        n = job.cancel(wait=not ctx.args.no_wait)
+        ctx.note(f"{n} batch(es) canceled")
+        _finish(ctx, cfg, job, what="cancel")
+    return EXIT_OK
+
+
+def cmd_results(ctx: Context) -> int:
+    args = ctx.args
+    if args.json and args.jsonl:
+        raise UsageError("--json prints one document, --jsonl one line per key: choose one")
+    kinds = _kinds(args)
+    with _open_readonly(args) as job:  # the store only: no API call, no key, no lease
+        outcomes = job.outcomes(kinds=kinds)
+        if args.table:
+            ctx.out.write(format_outcomes(outcomes, limit=None) + "\n")
+        elif args.json:
+            records = [outcome_record(o) for o in outcomes]
+            ctx.emit({"command": "results", "job": args.job, "count": len(records), "outcomes": records})
+        else:
+            for outcome in outcomes:
+                ctx.out.write(dumps_line(outcome_record(outcome)).decode())
+                if ctx.closed:  # `| head`: the reader has what it wanted
+                    break
+    return EXIT_OK
+
+
+def cmd_export(ctx: Context) -> int:
+    from ._export import EXPORT_FORMATS, MissingDependency, write_export
+
+    try:
+        return _export(ctx, EXPORT_FORMATS, write_export)
+    except MissingDependency as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _export(ctx: Context, formats: Sequence[str], write_export: Any) -> int:
+    args = ctx.args
+    fmt = args.format or _format_from_suffix(args.output)
+    if fmt not in formats:
+        raise UsageError(f"--format must be one of {', '.join(formats)} (or an -o with that suffix)")
+    target = args.output or f"{Path(args.job).stem}.{fmt}"
+    if target == "-" and (fmt == "parquet" or args.json):
+        raise UsageError("-o - writes the table to stdout: csv or jsonl, without --json")
+    with _open_readonly(args) as job:
+        outcomes = job.outcomes(kinds=_kinds(args))
+        n = write_export(outcomes, job.spec, fmt, ctx.out if target == "-" else Path(target), model=job.model)
+    if target != "-":
+        ctx.say(f"wrote {n} rows to {target} ({fmt})")
+        ctx.emit({"command": "export", "format": fmt, "path": target, "rows": n})
+    return EXIT_OK
+
+
+def _format_from_suffix(output: str | None) -> str | None:
+    if not output or output == "-":
+        return None
+    suffix = Path(output).suffix.lower().lstrip(".")
+    return {"pq": "parquet", "ndjson": "jsonl"}.get(suffix, suffix) or None
+
+
+def cmd_schema_check(ctx: Context) -> int:
+    args = ctx.args
+    spec = load_schema(args.file, base=Path.cwd(), where=args.file, wrap=args.wrap)
+    subset = spec.api_subset
+    models = [args.model] if args.model else list(SAMPLE_MODELS)
+    auto: dict[str, str] = {}
+    for model in models:
+        try:
+            auto[model] = resolve_mode(spec, model, Mode.AUTO).value
+        except ModeError as exc:
+            auto[model] = f"error: {cli_terms(str(exc), ctx.has_flag)}"
+    ctx.say(f"{args.file}: ok, compiles to tool {spec.name!r}")
+    ctx.say(orjson.dumps(spec.tool, option=orjson.OPT_INDENT_2).decode())
+    ctx.say(
+        "structured-output subset: "
+        + ("fits" if subset.fits else "does not fit: " + "; ".join(subset.problems))
+    )
+    for model, mode in auto.items():
+        ctx.say(f"mode AUTO with {model}: {mode}")
+    ctx.emit(
+        {
+            "command": "schema check",
+            "file": args.file,
+            "tool": spec.tool,
+            "api_subset": {"fits": subset.fits, "problems": list(subset.problems)},
+            "auto_mode": auto,
+        }
+    )
+    return EXIT_OK
+
+
+def cmd_demo(ctx: Context) -> int:
+    from ._demo import run_demo
+
+    result = run_demo(
+        Path(ctx.args.out), out=ctx.out, err=ctx.err, json_output=ctx.args.json, quiet=ctx.args.quiet
+    )
+    return EXIT_OK if result.as_planned else EXIT_API
