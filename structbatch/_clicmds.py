@@ -19,11 +19,12 @@ import orjson
 from ._cliutil import EXIT_API, EXIT_FAILED, EXIT_OK, EXIT_UNFINISHED, Context, UsageError, cli_terms
 from ._errors import InputError, ModeError
 from ._job import Job, PollPolicy, Summary
-from ._jobfile import InputStats, JobFile, load_jobfile, load_schema
+from ._jobfile import InputStats, JobFile, load_jobfile
 from ._modes import Mode, resolve_mode
 from ._outcome import FailureKind
 from ._output import dumps_line, format_failures, format_outcomes, outcome_record, write_outputs
 from ._progress import ProgressDisplay
+from ._schemafile import load_schema
 
 if TYPE_CHECKING:  # the SDK costs seconds to import: read-only commands never load it
     import anthropic
