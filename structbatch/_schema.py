@@ -34,12 +34,12 @@ import pydantic_core
 from jsonschema.protocols import Validator as JSONSchemaValidator
 from pydantic import BaseModel, TypeAdapter
 
-from . import _jsonschema_walk as jsw
+from . import _shape as shape
 from ._coerce import coerce
-from ._docstrings import split_docstring
 from ._errors import SchemaError
 from ._jsonvalidate import SchemaValidator, dialect_id, json_path
 from ._refs import RefError, normalize_refs
+from ._shape import WRAP_ARRAY, WRAP_VALUE
 from ._subset import MAX_OPTIONAL_PARAMS, MAX_UNION_PARAMS, to_api_subset
 from ._types import FieldError, JSONSchema, Mode, SubsetCheck, Validation
 
@@ -70,10 +70,6 @@ T = TypeVar("T")
 
 TOOL_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _DEFAULT_NAME = "extract"
-#: the key a non-object root is wrapped under in the tool input: arrays ...
-WRAP_ARRAY = "items"
-#: ... and every other value (scalars, unions, schemas that accept anything)
-WRAP_VALUE = "value"
 
 
 class _Parser(NamedTuple):
@@ -389,17 +385,17 @@ def _compile_json_schema(
         value_schema = normalize_refs(source, dialect_id(cls))
     except RefError as exc:
         raise SchemaError(f"{origin}: {exc}") from exc
-    value_schema = _defs_from_definitions(value_schema, origin)
-    value_schema = _inline_root_ref(value_schema)
+    value_schema = shape.defs_from_definitions(value_schema, origin)
+    value_schema = shape.inline_root_ref(value_schema)
     tool_name = sanitize_tool_name(name or str(value_schema.get("title") or _DEFAULT_NAME))
-    key = wrap if wrap is not None else _default_wrap(value_schema)
+    key = wrap if wrap is not None else shape.default_wrap(value_schema)
     if key is not None:
-        tool_schema = _wrap_schema(value_schema, key)
+        tool_schema = shape.wrap_schema(value_schema, key)
     elif value_schema.get("type") == "object":
         tool_schema = copy.deepcopy(value_schema)
     else:  # object keywords without a `type`: the tool input says what the API requires
         tool_schema = {"type": "object", **copy.deepcopy(value_schema)}
-    tool_schema = _apply_docstring_fields(tool_schema)
+    tool_schema = shape.apply_docstring_fields(tool_schema)
     desc = description or tool_schema.get("description")
     return Spec(
         name=tool_name,
@@ -413,128 +409,6 @@ def _compile_json_schema(
     )
 
 
-#: keywords that only constrain objects, and keywords that only constrain other types
-_OBJECT_KEYWORDS = frozenset(
-    {
-        "properties",
-        "required",
-        "additionalProperties",
-        "patternProperties",
-        "minProperties",
-        "maxProperties",
-        "propertyNames",
-        "dependentRequired",
-        "dependentSchemas",
-        "dependencies",
-        "unevaluatedProperties",
-    }
-)
-_OTHER_KEYWORDS = frozenset(
-    {
-        "items",
-        "prefixItems",
-        "contains",
-        "minItems",
-        "maxItems",
-        "uniqueItems",
-        "unevaluatedItems",
-        "minLength",
-        "maxLength",
-        "pattern",
-        "format",
-        "minimum",
-        "maximum",
-        "exclusiveMinimum",
-        "exclusiveMaximum",
-        "multipleOf",
-        "enum",
-        "const",
-    }
-)
-
-
-def _default_wrap(schema: JSONSchema) -> str | None:
-    """None for an object root (the value is the tool input), else the key to wrap it under."""
-    if _is_object(schema, schema, 0):
-        return None
-    types = schema.get("type")
-    return WRAP_ARRAY if types == "array" or types == ["array"] else WRAP_VALUE
-
-
-def _is_object(root: JSONSchema, node: Any, depth: int) -> bool:
-    """Whether `node` describes objects only: typed `object` (itself, through its `$ref` or an
-    `allOf` member), or untyped with object keywords and none of another type's."""
-    if not isinstance(node, dict) or depth > 16:
-        return False
-    types = node.get("type")
-    if types is not None:
-        return bool(types == "object" or types == ["object"])
-    ref = node.get("$ref")
-    if isinstance(ref, str) and _is_object(root, jsw.resolve_pointer(root, ref), depth + 1):
-        return True
-    if any(_is_object(root, part, depth + 1) for part in node.get("allOf") or ()):
-        return True
-    return bool(_OBJECT_KEYWORDS & node.keys()) and not (_OTHER_KEYWORDS & node.keys())
-
-
-def _defs_from_definitions(schema: JSONSchema, origin: str) -> JSONSchema:
-    """Move a root `definitions` (drafts 4-7) to `$defs`, the only spelling the API's subset has.
-
-    Refs are plain JSON pointers in every draft, so validation is unchanged by the move.
-    """
-    old = schema.get("definitions")
-    if not isinstance(old, dict):
-        return schema
-    defs = schema.get("$defs") or {}
-    clash = sorted(set(old) & set(defs))
-    if clash:
-        raise SchemaError(f"{origin}: {clash[0]!r} is defined in both definitions and $defs")
-    out = {k: v for k, v in schema.items() if k != "definitions"}
-    out["$defs"] = {**defs, **old}
-
-    def rebase(node: JSONSchema) -> JSONSchema:
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/definitions/"):
-            node["$ref"] = "#/$defs/" + ref.removeprefix("#/definitions/")
-        return node
-
-    return jsw.map_schema(out, rebase)
-
-
-def _wrap_schema(schema: JSONSchema, wrap: str) -> JSONSchema:
-    """`{"type": "object", "properties": {wrap: schema}, ...}` with the root `$defs` kept at the
-    root and every other local ref moved with the part it points into (`#/prefixItems/0` ->
-    `#/properties/items/prefixItems/0`, `#` -> `#/properties/items`)."""
-    inner = {k: v for k, v in schema.items() if k != "$defs"}
-    at = jsw.fragment(["properties", wrap])
-
-    def rebase(node: JSONSchema) -> JSONSchema:
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#") and not _in_root_defs(ref):
-            node["$ref"] = at + ref[1:]
-        return node
-
-    wrapper: JSONSchema = {
-        "type": "object",
-        "properties": {wrap: jsw.map_schema(inner, rebase)},
-        "required": [wrap],
-        "additionalProperties": False,
-    }
-    if isinstance(schema.get("$defs"), dict):
-        wrapper["$defs"] = {
-            k: jsw.map_schema(v, rebase) if isinstance(v, dict) else v for k, v in schema["$defs"].items()
-        }
-    for key in ("title", "description"):
-        if key in schema:
-            wrapper[key] = schema[key]
-    return wrapper
-
-
-def _in_root_defs(ref: str) -> bool:
-    tokens = jsw.pointer_tokens(ref)
-    return bool(tokens) and tokens is not None and tokens[0] == "$defs"
-
-
 def _compile_model(
     model: type[BaseModel], *, name: str | None, description: str | None, wrap: str | None
 ) -> Spec[Any]:
@@ -543,7 +417,7 @@ def _compile_model(
             probe = model.model_json_schema(mode="validation")
         except (pydantic.PydanticInvalidForJsonSchema, pydantic.PydanticSchemaGenerationError) as exc:
             raise SchemaError(_name_bad_field(model, exc)) from exc
-        wrap = _default_wrap(_inline_root_ref(probe))  # a RootModel of a list or a scalar
+        wrap = shape.default_wrap(shape.inline_root_ref(probe))  # a RootModel of a list or a scalar
     target: type[BaseModel] = model
     if wrap is not None:
         target = pydantic.create_model(model.__name__ + "Wrapper", **{wrap: (model, ...)})  # type: ignore[call-overload]
@@ -562,7 +436,7 @@ def _compile_type(tp: Any, *, name: str | None, description: str | None, wrap: s
             f"cannot compile {tp!r}: pass a Pydantic model class, a JSON Schema dict or file path, "
             f"or a type pydantic can validate such as list[Item] ({exc})"
         ) from exc
-    key = wrap or _default_wrap(_inline_root_ref(bare)) or WRAP_VALUE
+    key = wrap or shape.default_wrap(shape.inline_root_ref(bare)) or WRAP_VALUE
     wrapper = pydantic.create_model("Wrapped", **{key: (tp, ...)})  # type: ignore[call-overload]
     schema = _model_schema(wrapper, wrapper)
     schema.pop("description", None)
@@ -584,9 +458,9 @@ def _model_schema(target: type[BaseModel], source: type[BaseModel]) -> JSONSchem
         schema = target.model_json_schema(mode="validation")
     except (pydantic.PydanticInvalidForJsonSchema, pydantic.PydanticSchemaGenerationError) as exc:
         raise SchemaError(_name_bad_field(source, exc)) from exc
-    schema = _inline_root_ref(schema)
-    schema = _strip_titles(schema)
-    schema = _apply_docstring_fields(schema)
+    schema = shape.inline_root_ref(schema)
+    schema = shape.strip_titles(schema)
+    schema = shape.apply_docstring_fields(schema)
     if schema.get("type") != "object":
         raise SchemaError(
             f"{source.__name__}: the model's schema is not an object (type "
@@ -621,57 +495,6 @@ def _models_in(ann: Any) -> list[type[BaseModel]]:
     if inspect.isclass(ann) and issubclass(ann, BaseModel):
         return [ann]
     return [m for arg in typing.get_args(ann) for m in _models_in(arg)]
-
-
-def _inline_root_ref(schema: JSONSchema) -> JSONSchema:
-    """Pydantic emits `{"$ref": "#/$defs/Node", "$defs": ...}` for recursive roots: inline it.
-
-    A root `title`/`description` next to the `$ref` is kept (it describes the same value).
-    """
-    ref = schema.get("$ref")
-    if not isinstance(ref, str) or set(schema) - {"$ref", "$defs", "title", "description"}:
-        return schema
-    target = jsw.resolve_pointer(schema, ref)
-    if not isinstance(target, dict) or target is schema:
-        return schema
-    notes: dict[str, Any] = {k: schema[k] for k in ("title", "description") if k in schema}
-    return {**copy.deepcopy(target), **notes, "$defs": schema.get("$defs", {})}
-
-
-def _strip_titles(schema: JSONSchema) -> JSONSchema:
-    """Drop Pydantic's generated `title` keywords: noise the API bills in every request."""
-
-    def drop(node: JSONSchema) -> JSONSchema:
-        node.pop("title", None)
-        return node
-
-    return jsw.map_schema(schema, drop)
-
-
-def _apply_docstring_fields(schema: JSONSchema) -> JSONSchema:
-    """Move `Args:`/`Attributes:` entries of object descriptions onto their properties."""
-
-    def apply(node: JSONSchema) -> JSONSchema:
-        desc = node.get("description")
-        props = node.get("properties")
-        if not isinstance(desc, str) or not isinstance(props, dict):
-            return node
-        prose, fields = split_docstring(desc)
-        if not fields:
-            return node
-        if prose:
-            node["description"] = prose
-        else:
-            node.pop("description", None)
-        new_props = {}
-        for key, sub in props.items():
-            if key in fields and isinstance(sub, dict) and not sub.get("description"):
-                sub = {**sub, "description": fields[key]}
-            new_props[key] = sub
-        node["properties"] = new_props
-        return node
-
-    return jsw.map_schema(schema, apply)
 
 
 # ---- error formatting ---------------------------------------------------------------------------
