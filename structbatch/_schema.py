@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from anthropic.types import ToolParam
     from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
 
-    from ._outcome import Outcome
+    from ._outcome import Result
 
 __all__ = [
     "MAX_OPTIONAL_PARAMS",
@@ -254,7 +254,7 @@ class Spec(Generic[T]):
             ),
         )
 
-    def parse(self, message: Any, *, prefill: str | None = None) -> Outcome[T]:
+    def parse(self, message: Any, *, prefill: str | None = None) -> Result[T]:
         """Parse an SDK `Message`, a message dict, or one batch result line into an `Outcome`."""
         parser = self._parser
         if (
@@ -262,18 +262,18 @@ class Spec(Generic[T]):
             or isinstance(message, str)
             or (isinstance(message, Mapping) and "result" in message)
         ):
-            return cast("Outcome[T]", parser.result_line(self, message, prefill=prefill))
+            return cast("Result[T]", parser.result_line(self, message, prefill=prefill))
         result_obj = getattr(message, "result", None)
         if result_obj is not None and hasattr(message, "custom_id"):
             data = message.model_dump(mode="json") if hasattr(message, "model_dump") else message
-            return cast("Outcome[T]", parser.result_line(self, data, prefill=prefill))
-        return cast("Outcome[T]", parser.message(self, message, prefill=prefill))
+            return cast("Result[T]", parser.result_line(self, data, prefill=prefill))
+        return cast("Result[T]", parser.message(self, message, prefill=prefill))
 
     def parse_text(
         self, text: str, *, stop_reason: str | None = None, prefill: str | None = None
-    ) -> Outcome[T]:
+    ) -> Result[T]:
         """Parse raw model text (a preamble, fences, tags and light syntax noise are handled)."""
-        return cast("Outcome[T]", self._parser.text(self, text, stop_reason=stop_reason, prefill=prefill))
+        return cast("Result[T]", self._parser.text(self, text, stop_reason=stop_reason, prefill=prefill))
 
 
 @functools.cache
