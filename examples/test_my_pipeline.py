@@ -14,7 +14,7 @@ the plugin's emulator carries them through the real `anthropic` SDK over HTTP.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import given, settings
@@ -24,13 +24,16 @@ from models import Recipe  # examples/models.py
 import structbatch as sb
 from structbatch.testing import strategies as sbst
 
+if TYPE_CHECKING:
+    from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
+
 SPEC = sb.compile(Recipe)
 MODEL = "claude-haiku-4-5"
 
 # ---- your pipeline ------------------------------------------------------------------------------
 
 
-def build_request(document: str, *, mode: sb.Mode = sb.Mode.AUTO) -> dict[str, Any]:
+def build_request(document: str, *, mode: sb.Mode = sb.Mode.AUTO) -> MessageCreateParamsNonStreaming:
     """Your prompt: the system instructions and the document, as Messages API params."""
     return SPEC.params(
         [
@@ -132,7 +135,7 @@ def test_every_mode_works_against_the_emulator(structbatch_client: Any, mode: sb
 @given(sbst.batch_requests(SPEC, max_size=5, max_bytes=200_000))
 def test_my_batches_are_accepted(structbatch_session_emulator: Any, requests: list[dict[str, Any]]) -> None:
     client = structbatch_session_emulator.client(max_retries=0)
-    batch = client.messages.batches.create(requests=requests)  # type: ignore[arg-type]
+    batch = client.messages.batches.create(requests=requests)  # type: ignore[arg-type,unused-ignore]
     assert batch.request_counts.processing == len(requests)
 
 

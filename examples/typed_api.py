@@ -4,19 +4,25 @@ Runs offline against an embedded emulator; `--real` uses ANTHROPIC_API_KEY inste
     python examples/typed_api.py
 """
 
+from __future__ import annotations
+
 import itertools
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structbatch as sb
 from structbatch.emulator import Emulator
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from examples.models import Recipe
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from models import Recipe
+
+if TYPE_CHECKING:
+    import anthropic
 
 
-def main(client=None) -> None:
+def main(client: anthropic.Anthropic | None = None) -> None:
     with open(Path(__file__).parent / "data" / "recipes.jsonl", encoding="utf-8") as fh:
         rows = [json.loads(line) for line in itertools.islice(fh, 12)]
     poll = sb.PollPolicy(initial=0.2, maximum=1.0)
