@@ -281,6 +281,14 @@ def _named(root: JSONSchema, schema: Any, hops: int) -> frozenset[str]:
     required = schema.get("required")
     if isinstance(required, list):
         names.update(k for k in required if isinstance(k, str))
+    for key in ("dependentSchemas", "dependentRequired"):  # their keys name properties too
+        deps = schema.get(key)
+        if isinstance(deps, dict):
+            names.update(deps)
+    listed = schema.get("dependentRequired")
+    for keys in listed.values() if isinstance(listed, dict) else ():
+        if isinstance(keys, list):
+            names.update(k for k in keys if isinstance(k, str))
     ref = schema.get("$ref")
     if isinstance(ref, str):
         names |= _named(root, resolve_pointer(root, ref), hops + 1)

@@ -720,14 +720,16 @@ def extract(
 
 #: a closing code fence after the unclosed object (```` ```json\n{...\n``` ````)
 _FENCE_TAIL = re.compile(r"\n[ \t]*(?:`{3,}|~{3,})[ \t]*\Z")
-#: how a complete last value ends: a string, an array or object, a literal, a number
-_VALUE_END = re.compile(r"""(?:["'”\]}]|\b(?:true|false|null|True|False|None)|[0-9])\Z""")
+#: how a closed last value ends: a string, an array or object, a literal. Not a number: nothing
+#: closes one, and `12` may be the start of `123`.
+_VALUE_END = re.compile(r"""(?:["'”\]}]|\b(?:true|false|null|True|False|None))\Z""")
 
 
 def _close_final(out: Extraction) -> None:
     """Close the object at `cut_at` when only its final `}` is missing and its last value is
-    complete. Only under `end_turn`: the model stopped on purpose, so nothing was cut after
-    that value. An open string, an open inner bracket, a dangling `,` or `:` stay refused."""
+    closed (a string, an array or object, a literal). Only under `end_turn`: the model stopped
+    on purpose. A number at the end, an open string, an open inner bracket, a dangling `,` or
+    `:` stay refused."""
     assert out.cut_at is not None
     text = out.text
     start = out.cut_at

@@ -260,3 +260,17 @@ def test_deep_values_come_back_unchanged() -> None:
         value, schema = [value], {"type": "array", "items": schema}
     out, done = coerce(value, schema)  # deeper than the walk goes: no RecursionError, no coercion
     assert out == value and done == []
+
+
+def test_keys_named_by_dependent_keywords_are_not_extra() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"a": INT},
+        "dependentSchemas": {"b": {}},
+        "dependentRequired": {"a": ["c"]},
+        "additionalProperties": False,
+    }
+    assert coerce({"a": 1, "b": 2, "c": 3, "d": 4}, schema, drop_extra=True) == (
+        {"a": 1, "b": 2, "c": 3},
+        ["drop_extra:$.d"],
+    )

@@ -362,7 +362,7 @@ def test_the_scanner_shares_the_quote_and_comment_rules() -> None:
         ('{"a": "x"', {"a": "x"}),
         ('{"a": {"b": true}', {"a": {"b": True}}),
         ('{"a": null  \n', {"a": None}),
-        ('```json\n{"a": 12\n```', {"a": 12}),
+        ('```json\n{"a": "x"\n```', {"a": "x"}),
         ("{'a': 'x'", {"a": "x"}),
     ],
 )
@@ -386,6 +386,7 @@ def test_missing_final_brace_is_closed_only_when_asked(text: str, closed: Any) -
         '[{"a": 1}',  # only a final `}` is ever closed
         '{"a": 1\nThanks!',  # prose after the value
         '{"a": tru',
+        '{"a": 12',  # a number is never closed: it may be the start of 123
     ],
 )
 def test_missing_final_brace_neighbours_stay_refused(text: str) -> None:
