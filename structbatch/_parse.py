@@ -287,8 +287,9 @@ def fast_result_line(spec: Spec[T], line: bytes | str | bytearray | memoryview) 
     validator = spec._line_validator
     if validator is None:
         return None
-    line, tool = _line_text(line)
-    if not tool or _line_needs_care(line):
+    if type(line) is not bytes and not isinstance(line, str):
+        line = bytes(line)
+    if _line_needs_care(line):  # the validator (`_fastline`) checks for one clean tool_use block
         return None
     try:
         parsed = validator.validate_json(line, strict=True)
