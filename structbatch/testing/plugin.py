@@ -4,6 +4,9 @@ Registered through the `pytest11` entry point, so any project with structbatch i
 
 - `structbatch_emulator`: a started `structbatch.emulator.Emulator` on 127.0.0.1 (function scope);
 - `structbatch_client`: an `anthropic.Anthropic` client pointed at it;
+- `structbatch_transport`: an in-process emulator's httpx transport (sync and async, no socket):
+  `anthropic.Anthropic(api_key="k", http_client=httpx2.Client(transport=structbatch_transport))`;
+- `structbatch_inprocess_client` / `structbatch_inprocess_async_client`: SDK clients built that way;
 - `structbatch_job`: a factory `structbatch_job(spec, model=..., **options) -> Job` that builds jobs
   on a fresh store in `tmp_path`, talking to the emulator, with fast polling;
 - `structbatch_spec`: `structbatch_spec(Recipe)` -> a compiled `Spec` (cached per source);
@@ -31,7 +34,7 @@ if TYPE_CHECKING:
     import anthropic
 
     from structbatch import Job, Spec
-    from structbatch.emulator import Emulator
+    from structbatch.emulator import Emulator, EmulatorTransport
 
 
 @pytest.fixture
@@ -47,6 +50,43 @@ def structbatch_emulator() -> Iterator[Emulator]:
 def structbatch_client(structbatch_emulator: Emulator) -> anthropic.Anthropic:
     """An `anthropic.Anthropic` client talking to `structbatch_emulator`."""
     return structbatch_emulator.client()
+
+
+@pytest.fixture
+def structbatch_inprocess_emulator() -> Iterator[Emulator]:
+    """An emulator that is never bound to a port: clients reach it through its transport."""
+    from structbatch.emulator import Emulator
+
+    emu = Emulator()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def structbatch_transport(structbatch_inprocess_emulator: Emulator) -> EmulatorTransport:
+    """An httpx transport (sync and async) serving `structbatch_inprocess_emulator` in-process."""
+    return structbatch_inprocess_emulator.transport()
+
+
+@pytest.fixture
+def structbatch_inprocess_client(structbatch_transport: EmulatorTransport) -> anthropic.Anthropic:
+    """An `anthropic.Anthropic` client whose requests never leave the process."""
+    import anthropic
+    import httpx2
+
+    return anthropic.Anthropic(
+        api_key="sk-emu-test0000", http_client=httpx2.Client(transport=structbatch_transport)
+    )
+
+
+@pytest.fixture
+def structbatch_inprocess_async_client(structbatch_transport: EmulatorTransport) -> anthropic.AsyncAnthropic:
+    """The async SDK client on the in-process transport."""
+    import anthropic
+    import httpx2
+
+    http = httpx2.AsyncClient(transport=structbatch_transport)
+    return anthropic.AsyncAnthropic(api_key="sk-emu-test0000", http_client=http)
 
 
 @pytest.fixture
