@@ -26,6 +26,7 @@ from ._errors import DuplicateKeyError, InputError
 from ._jobtypes import FinalOutcome, NewRequest
 from ._modes import Mode
 from ._outcome import FailureKind
+from ._retrying import matches_a_try
 from ._schema import Spec
 from ._store import Store
 
@@ -148,10 +149,11 @@ class Adder:
                 params, session, _cid = existing[req.key]
                 if session == self.session:
                     raise DuplicateKeyError(f"key {req.key!r} is added twice")
-                if params != req.params:
+                if params != req.params and not matches_a_try(self.store, req.key, req.params):
                     raise DuplicateKeyError(
                         f"key {req.key!r} is already in {self.store.path} with different params "
-                        f"({_first_difference(params, req.params)}); keys must be unique (use a new store for a "
+                        f"({_first_difference(params, req.params)}); keys must be unique (to send a finished "
+                        "key again with other params, use job.retry(keys=[...], ...); or a new store for a "
                         "new job)"
                     )
             elif outcome is not None:

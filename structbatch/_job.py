@@ -39,8 +39,12 @@ from ._jobtypes import (
 from ._lease import Lease
 from ._modes import Mode
 from ._outcome import Failure, FailureKind, Outcome, Usage
+from ._plan import BatchInfo, Plan, batch_info
+from ._plan import plan as _plan
 from ._retry import RetryPolicy as RetryPolicy  # re-exported: part of Job's signature
 from ._retry import no_sdk_retries, sdk
+from ._retrying import Retried, Try, history, with_earlier
+from ._retrying import retry as _retry
 from ._schema import Spec, compile
 from ._store import Store
 from ._submit import Submitter
@@ -117,7 +121,7 @@ class Job(Generic[T]):
         self._client = client
         self._api: anthropic.Anthropic | None = None
         self.poll = poll or PollPolicy()
-        self.retry = retry or RetryPolicy()
+        self.retry_policy = retry or RetryPolicy()  # `retry` is the method sending failed keys again
         self.on_progress = on_progress
         self.allow_key_change = allow_key_change
         self._sleep = sleep
@@ -127,7 +131,7 @@ class Job(Generic[T]):
             self.store,
             self.config,
             self._client_for_calls,
-            retry=self.retry,
+            retry=self.retry_policy,
             sleep=sleep,
             progress=self._progress,
             check=self._lease.check,
@@ -138,7 +142,7 @@ class Job(Generic[T]):
             self.spec,
             self.config,
             self._client_for_calls,
-            retry=self.retry,
+            retry=self.retry_policy,
             poll=self.poll,
             sleep=sleep,
             progress=self._progress,
@@ -376,19 +380,27 @@ class Job(Generic[T]):
 
     # -- reading (never waits for the lease) -----------------------------------------------------
 
-    def outcomes(self, *, kinds: Iterable[FailureKind | str] | None = None) -> Iterator[Outcome[T]]:
+    def outcomes(
+        self, *, kinds: Iterable[FailureKind | str] | None = None, failed: bool = False
+    ) -> Iterator[Outcome[T]]:
         """Stream the final outcomes, one per finished key, in the order keys were added.
 
-        After `run()` every added key has one. `kinds` filters by kind (`"ok"` for successes).
+        After `run()` every added key has one. `kinds` filters by kind (`"ok"` for successes);
+        `failed=True` keeps failures only (with `kinds`: the failures of those kinds). For a
+        retried key, `attempts` counts the sends of every try and a failure's `details` lists the
+        earlier tries' failures under `"earlier_tries"` (`history(key)` has them all).
         """
         wanted = None if kinds is None else [str(k) for k in kinds]
-        for row in self.store.outcome_rows(kinds=wanted):
+        if failed:
+            every = [k.value for k in FailureKind]
+            wanted = every if wanted is None else [k for k in wanted if k != "ok"]
+        for row, earlier in with_earlier(self.store, self.store.outcome_rows(kinds=wanted)):
             common: dict[str, Any] = {
                 "usage": Usage(*row.usage),
                 "key": row.key,
                 "custom_id": row.custom_id,
                 "mode": row.mode,
-                "attempts": row.attempts,
+                "attempts": row.attempts + (earlier.attempts if earlier else 0),
                 "repairs": row.repairs,
             }
             if row.ok:
@@ -396,14 +408,68 @@ class Job(Generic[T]):
                 yield Outcome(ok=True, value=self.spec.load_value(row.value), **common)
             else:
                 data = row.failure
+                details = data.get("details") or {}
+                if earlier is not None and earlier.failures:
+                    details = {**details, "earlier_tries": list(earlier.failures)}
                 yield Outcome(
                     ok=False,
-                    failure=Failure(
-                        FailureKind(str(row.kind)), str(data.get("message", "")), data.get("details") or {}
-                    ),
+                    failure=Failure(FailureKind(str(row.kind)), str(data.get("message", "")), details),
                     raw=row.raw.decode("utf-8", "replace") if row.raw else None,
                     **common,
                 )
+
+    # -- retry, plan, batches (the logic is in `_retrying` and `_plan`) ---------------------------
+
+    def retry(
+        self,
+        *,
+        kinds: Iterable[FailureKind | str] | None = None,
+        keys: Iterable[str] | None = None,
+        include_ok: bool = False,
+        **changes: Any,
+    ) -> Retried:
+        """Send finished keys again with changed params, e.g. `retry(kinds=["truncated"],
+        max_tokens=4096)`; returns what was queued (pending: `run()` or `submit()` sends it).
+
+        `kinds` chooses failures by kind, `keys` by key (both: the listed keys of those kinds).
+        A listed key that is ok is refused unless `include_ok=True`; kinds never choose ok keys.
+        `changes` are Messages API params (None removes one); the turns, model, system, tool and
+        mode cannot change. Each retried key gets a fresh custom_id and a full attempt budget;
+        its earlier tries stay in the store (`history`), tokens and cost accumulate.
+        """
+        with self._lease.hold():
+            return _retry(
+                self.store,
+                self.spec,
+                self.config,
+                kinds=kinds,
+                keys=keys,
+                include_ok=include_ok,
+                changes=changes,
+            )
+
+    def history(self, key: str) -> list[Try]:
+        """The earlier tries of `key` (oldest first; empty if it was never retried)."""
+        return history(self.store, key)
+
+    def plan(self, *, count_tokens: bool | None = None) -> Plan:
+        """The dry run of what `run()` would send now: pending keys, bytes, batches, estimated
+        tokens and cost, computed by the code that submits. `count_tokens` (free) estimates the
+        input tokens from a few samples; by default only when a client was given to the job."""
+        use = self._client is not None if count_tokens is None else count_tokens
+        return _plan(
+            self.store,
+            self.config,
+            self._mode,
+            api=self._client_for_calls() if use else None,
+            retry=self.retry_policy,
+            sleep=self._sleep,
+            queue_room=self._submitter.queue_room(),
+        )
+
+    def batches(self) -> list[BatchInfo]:
+        """The job's batches, oldest first, as last seen (`wait(timeout=0)` polls them once)."""
+        return [batch_info(row) for row in self.store.batches()]
 
     def summary(self) -> Summary:
         """Counts per outcome kind, tokens over all attempts, and the estimated batch cost."""
