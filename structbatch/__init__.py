@@ -26,7 +26,9 @@ from ._errors import (
 from ._job import Job, PollPolicy, Progress, Summary
 from ._modes import CAPABILITIES_CHECKED, Capabilities, Mode, capabilities, refresh_capabilities, resolve_mode
 from ._outcome import Failed, Failure, FailureKind, Outcome, Result, Success, Usage
+from ._plan import BatchInfo, Plan
 from ._retry import RetryPolicy
+from ._retrying import Retried, Try
 from ._schema import FieldError, Spec, Validation, compile, compile_cached
 
 if TYPE_CHECKING:
@@ -82,6 +84,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CAPABILITIES_CHECKED",
+    "BatchInfo",
     "Capabilities",
     "ConfigChangeError",
     "DuplicateKeyError",
@@ -98,10 +101,12 @@ __all__ = [
     "Mode",
     "ModeError",
     "Outcome",
+    "Plan",
     "PollPolicy",
     "PreflightError",
     "Progress",
     "Result",
+    "Retried",
     "RetryPolicy",
     "SchemaError",
     "Spec",
@@ -109,6 +114,7 @@ __all__ = [
     "StructbatchError",
     "Success",
     "Summary",
+    "Try",
     "Usage",
     "Validation",
     "__version__",

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import orjson
 
@@ -21,13 +22,9 @@ from . import _batching as batching
 from ._adding import Adder, Item
 from ._collect import Collector
 from ._config import REQUEST_FIELDS, JobConfig, describe
-from ._cost import batch_cost
 from ._errors import ConfigChangeError, JobError, StoreError
 from ._jobtypes import (
-    COLLECTED,
-    DONE,
     ENDED,
-    INFLIGHT,
     INTENT,
     OPEN,
     PENDING,
@@ -38,12 +35,13 @@ from ._jobtypes import (
 )
 from ._lease import Lease
 from ._modes import Mode
-from ._outcome import Failure, FailureKind, Outcome, Usage
+from ._outcome import FailureKind, Result
 from ._plan import BatchInfo, Plan, batch_info
 from ._plan import plan as _plan
+from ._reading import progress_snapshot, read_outcomes, summarize
 from ._retry import RetryPolicy as RetryPolicy  # re-exported: part of Job's signature
 from ._retry import no_sdk_retries, sdk
-from ._retrying import Retried, Try, history, with_earlier
+from ._retrying import Retried, Try, history
 from ._retrying import retry as _retry
 from ._schema import Spec, compile
 from ._store import Store
@@ -51,11 +49,15 @@ from ._submit import Submitter
 
 if TYPE_CHECKING:
     import anthropic
+    import polars
+
+    from ._export import ArrowTable, PandasFrame
 
 __all__ = ["Job", "PollPolicy", "Progress", "RetryPolicy", "Summary"]
 
 log = logging.getLogger("structbatch")
 T = TypeVar("T")
+_S = TypeVar("_S")
 
 
 class Job(Generic[T]):
@@ -73,6 +75,20 @@ class Job(Generic[T]):
     instead of raising `JobBusyError`.
     """
 
+    # Overloads only carry the spec's type into `Job[...]`; the full keyword list is the
+    # implementation's (unknown keywords are request params, so they were never checked anyway).
+    @overload
+    def __init__(self: Job[_S], spec: Spec[_S], *, model: str, **options: Any) -> None: ...
+    @overload
+    def __init__(
+        self: Job[dict[str, Any]],
+        spec: Mapping[str, Any] | str | os.PathLike[str],
+        *,
+        model: str,
+        **options: Any,
+    ) -> None: ...
+    @overload
+    def __init__(self: Job[_S], spec: type[_S], *, model: str, **options: Any) -> None: ...
     def __init__(
         self,
         spec: Spec[T] | Any,
@@ -299,8 +315,20 @@ class Job(Generic[T]):
 
     # -- driving ---------------------------------------------------------------------------------
 
-    def run(self) -> Summary:
-        """Submit, poll and collect until every key has its final outcome; safe to call again."""
+    def run(self, *, progress: bool = False) -> Summary:
+        """Submit, poll and collect until every key has its final outcome; safe to call again.
+
+        `progress=True` shows a live display on stderr for this run (bars on a terminal, plain
+        throttled lines elsewhere) unless an `on_progress` callback is already set."""
+        if progress and self.on_progress is None:
+            from ._progress import ProgressDisplay
+
+            with ProgressDisplay() as display:
+                self.on_progress = display
+                try:
+                    return self.run()
+                finally:
+                    self.on_progress = None
         with self._driving():
             while True:
                 self._submitter.submit()
@@ -382,7 +410,7 @@ class Job(Generic[T]):
 
     def outcomes(
         self, *, kinds: Iterable[FailureKind | str] | None = None, failed: bool = False
-    ) -> Iterator[Outcome[T]]:
+    ) -> Iterator[Result[T]]:
         """Stream the final outcomes, one per finished key, in the order keys were added.
 
         After `run()` every added key has one. `kinds` filters by kind (`"ok"` for successes);
@@ -390,33 +418,25 @@ class Job(Generic[T]):
         retried key, `attempts` counts the sends of every try and a failure's `details` lists the
         earlier tries' failures under `"earlier_tries"` (`history(key)` has them all).
         """
-        wanted = None if kinds is None else [str(k) for k in kinds]
-        if failed:
-            every = [k.value for k in FailureKind]
-            wanted = every if wanted is None else [k for k in wanted if k != "ok"]
-        for row, earlier in with_earlier(self.store, self.store.outcome_rows(kinds=wanted)):
-            common: dict[str, Any] = {
-                "usage": Usage(*row.usage),
-                "key": row.key,
-                "custom_id": row.custom_id,
-                "mode": row.mode,
-                "attempts": row.attempts + (earlier.attempts if earlier else 0),
-                "repairs": row.repairs,
-            }
-            if row.ok:
-                assert row.value is not None
-                yield Outcome(ok=True, value=self.spec.load_value(row.value), **common)
-            else:
-                data = row.failure
-                details = data.get("details") or {}
-                if earlier is not None and earlier.failures:
-                    details = {**details, "earlier_tries": list(earlier.failures)}
-                yield Outcome(
-                    ok=False,
-                    failure=Failure(FailureKind(str(row.kind)), str(data.get("message", "")), details),
-                    raw=row.raw.decode("utf-8", "replace") if row.raw else None,
-                    **common,
-                )
+        return read_outcomes(self.store, self.spec, kinds=kinds, failed=failed)
+
+    def to_arrow(self) -> ArrowTable:
+        """The outcomes as a `pyarrow.Table`, one row per key (needs `structbatch[arrow]`)."""
+        from ._export import outcomes_to_arrow
+
+        return outcomes_to_arrow(self.outcomes(), self.spec, model=self.model)
+
+    def to_pandas(self) -> PandasFrame:
+        """The outcomes as a pandas DataFrame (through Arrow)."""
+        from ._export import to_pandas
+
+        return to_pandas(self.outcomes(), self.spec, model=self.model)
+
+    def to_polars(self) -> polars.DataFrame:
+        """The outcomes as a polars DataFrame (through Arrow)."""
+        from ._export import to_polars
+
+        return to_polars(self.outcomes(), self.spec, model=self.model)
 
     # -- retry, plan, batches (the logic is in `_retrying` and `_plan`) ---------------------------
 
@@ -473,43 +493,13 @@ class Job(Generic[T]):
 
     def summary(self) -> Summary:
         """Counts per outcome kind, tokens over all attempts, and the estimated batch cost."""
-        counts = self.store.count_requests()
-        usage = Usage(*self.store.token_totals())
-        return Summary(
-            total=sum(counts.values()),
-            counts=self.store.outcome_counts(),
-            pending=counts.get(PENDING, 0),
-            inflight=counts.get(INFLIGHT, 0),
-            usage=usage,
-            cost=batch_cost(self.model, usage),
-            batches=len(self.store.batches(OPEN, ENDED, COLLECTED)),
-            strays=self.store.stray_count(),
-            model=self.model,
-        )
+        return summarize(self.store, self.model)
 
     def _progress(self, phase: str) -> None:
-        if self.on_progress is None:
-            return
-        counts = self.store.count_requests()
-        outcome_counts = self.store.outcome_counts()
-        usage = Usage(*self.store.token_totals())
-        ok = outcome_counts.get("ok", 0)
-        self.on_progress(
-            Progress(
-                phase=phase,
-                total=sum(counts.values()),
-                pending=counts.get(PENDING, 0),
-                inflight=counts.get(INFLIGHT, 0),
-                done=counts.get(DONE, 0),
-                ok=ok,
-                failed=sum(outcome_counts.values()) - ok,
-                batches_open=len(self.store.batches(OPEN)),
-                batches_ended=len(self.store.batches(ENDED, COLLECTED)),
-                usage=usage,
-                cost=batch_cost(self.model, usage),
-                elapsed=time.monotonic() - self._started,
+        if self.on_progress is not None:
+            self.on_progress(
+                progress_snapshot(self.store, self.model, phase, time.monotonic() - self._started)
             )
-        )
 
 
 def _show(config: JobConfig, name: str) -> str:

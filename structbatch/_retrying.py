@@ -25,7 +25,7 @@ for any stored key; `DuplicateKeyError` is only raised for params no try had.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +34,6 @@ import orjson
 from . import _batching as batching
 from ._config import JobConfig
 from ._errors import InputError, JobError, ModeError
-from ._jobtypes import OutcomeRow
 from ._modes import Mode, resolve_mode
 from ._outcome import Failure, FailureKind, Usage
 from ._schema import Spec
@@ -356,14 +355,14 @@ def _check_collected(store: Store, seqs: Sequence[int]) -> None:
             )
 
 
-def _tries_exist(store: Store) -> bool:
+def tries_exist(store: Store) -> bool:
     return store._db.execute("SELECT 1 FROM sqlite_master WHERE name='tries'").fetchone() is not None
 
 
 def _next_numbers(store: Store, seqs: Sequence[int]) -> dict[int, int]:
     """The number the current try of each request gets when archived (1 for the first)."""
     out = dict.fromkeys(seqs, 1)
-    if not _tries_exist(store):
+    if not tries_exist(store):
         return out
     for chunk in chunks(seqs):
         marks = ",".join("?" * len(chunk))
@@ -377,7 +376,7 @@ def _next_numbers(store: Store, seqs: Sequence[int]) -> dict[int, int]:
 def _usage_so_far(store: Store, seqs: Sequence[int]) -> dict[int, tuple[int, int, int, int]]:
     """Tokens of the earlier tries per request (the request row holds the running total)."""
     out: dict[int, tuple[int, int, int, int]] = {}
-    if not _tries_exist(store):
+    if not tries_exist(store):
         return out
     for chunk in chunks(seqs):
         marks = ",".join("?" * len(chunk))
@@ -402,7 +401,7 @@ def _fresh_custom_id(store: Store, key: str, number: int, job_salt: str, taken: 
 
 
 def _ever_sent(store: Store, custom_id: str) -> bool:
-    if not _tries_exist(store):
+    if not tries_exist(store):
         return False
     return (
         store._db.execute("SELECT 1 FROM tries WHERE custom_id=? LIMIT 1", (custom_id,)).fetchone()
@@ -457,7 +456,7 @@ def as_built_params(params: dict[str, Any], *, reasks: int, mode: str) -> dict[s
 
 def history(store: Store, key: str) -> list[Try]:
     """Every earlier try of `key`, oldest first (empty for a key never retried)."""
-    if not _tries_exist(store):
+    if not tries_exist(store):
         return []
     cur = store._db.execute(
         "SELECT t.n, t.custom_id, t.ok, t.kind, t.failure, t.attempts, t.in_tok, t.out_tok, t.cw_tok, t.cr_tok, "
@@ -470,7 +469,7 @@ def history(store: Store, key: str) -> list[Try]:
             number=int(n),
             custom_id=str(cid),
             ok=bool(ok),
-            failure=None if ok else _failure(kind, failure),
+            failure=None if ok else failure_of(kind, failure),
             attempts=int(attempts),
             usage=Usage(int(a), int(b), int(c), int(d)),
             params=orjson.loads(params),
@@ -481,60 +480,9 @@ def history(store: Store, key: str) -> list[Try]:
     ]
 
 
-def _failure(kind: str | None, payload: bytes | None) -> Failure:
+def failure_of(kind: str | None, payload: bytes | None) -> Failure:
     data = orjson.loads(payload) if payload else {}
     return Failure(FailureKind(str(kind)), str(data.get("message", "")), data.get("details") or {})
-
-
-@dataclass(frozen=True, slots=True)
-class Earlier:
-    """What `Job.outcomes` adds to an outcome of a retried key: earlier sends, earlier failures."""
-
-    attempts: int
-    failures: tuple[dict[str, Any], ...]
-
-
-def with_earlier(store: Store, rows: Iterable[OutcomeRow]) -> Iterator[tuple[OutcomeRow, Earlier | None]]:
-    """Pair each outcome row (in seq order) with its key's earlier tries, by a merge over the two
-    seq-ordered streams: one pass, no per-key query, nothing held for keys never retried."""
-    if not _tries_exist(store):
-        for row in rows:
-            yield row, None
-        return
-    cur = store._db.execute(
-        "SELECT t.seq, t.n, t.custom_id, t.ok, t.kind, t.failure, t.attempts FROM tries t "
-        "JOIN requests r ON r.seq=t.seq AND r.key=t.key ORDER BY t.seq, t.n"
-    )
-    grouped = _group_tries(cur.fetchall())  # tries are few next to outcomes; read them once
-    it = iter(grouped)
-    nxt = next(it, None)
-    for row in rows:
-        while nxt is not None and nxt[0] < row.seq:
-            nxt = next(it, None)
-        if nxt is not None and nxt[0] == row.seq:
-            yield row, nxt[1]
-        else:
-            yield row, None
-
-
-def _group_tries(rows: Sequence[Sequence[Any]]) -> list[tuple[int, Earlier]]:
-    out: list[tuple[int, Earlier]] = []
-    i = 0
-    while i < len(rows):
-        seq = int(rows[i][0])
-        attempts = 0
-        failures: list[dict[str, Any]] = []
-        while i < len(rows) and int(rows[i][0]) == seq:
-            _seq, n, cid, ok, kind, failure, tries_attempts = rows[i]
-            attempts += int(tries_attempts)
-            if not ok:
-                f = _failure(kind, failure)
-                failures.append(
-                    {"try": int(n), "custom_id": str(cid), "kind": f.kind.value, "message": f.message}
-                )
-            i += 1
-        out.append((seq, Earlier(attempts, tuple(failures))))
-    return out
 
 
 def matches_a_try(store: Store, key: str, params: bytes) -> bool:
@@ -547,7 +495,7 @@ def matches_a_try(store: Store, key: str, params: bytes) -> bool:
     current = as_built_params(orjson.loads(store.params_of(seq)), reasks=reasks, mode=mode)
     if batching.encode_params(current) == params:
         return True
-    if not _tries_exist(store):
+    if not tries_exist(store):
         return False
     return (
         store._db.execute(
