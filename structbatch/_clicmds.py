@@ -218,10 +218,10 @@ def _skipped_doc(stats: InputStats) -> dict[str, list[str]]:
 def cmd_run(ctx: Context) -> int:
     args = ctx.args
     cfg = _load(args)
-    spec = cfg.spec()
+    cfg.spec()  # the schema is checked (and cached) before any input is read
     stats = cfg.check_inputs()  # every row read and rendered before anything is submitted
     if args.dry_run:
-        return dry_run(ctx, cfg, spec, stats)
+        return dry_run(ctx, cfg, stats)
     _report_inputs(ctx, cfg, stats)
     with _api(args, ctx) as client, _new_job(cfg, client, args) as job:
         ctx.note(f"mode {job.mode.value} for model {job.model}")
@@ -233,11 +233,11 @@ def cmd_run(ctx: Context) -> int:
     return _exit_for(summary)
 
 
-def dry_run(ctx: Context, cfg: JobFile, spec: Any, stats: InputStats) -> int:
+def dry_run(ctx: Context, cfg: JobFile, stats: InputStats) -> int:
     """`run --dry-run`: the plan, printed; nothing is submitted."""
     from ._cliplan import plan, plan_text
 
-    doc = plan(cfg, spec, stats)
+    doc = plan(cfg, stats)
     for line in stats.skipped_report():
         ctx.note(f"  {line}")
     ctx.say(plan_text(doc))

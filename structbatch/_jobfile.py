@@ -244,14 +244,18 @@ class JobFile:
             ).skipped
         return InputStats(rows, chars, skipped)
 
-    def job(self, client: anthropic.Anthropic | None = None, **options: Any) -> Job[Any]:
+    def job(
+        self, client: anthropic.Anthropic | None = None, *, store: str | None = None, **options: Any
+    ) -> Job[Any]:
         """A `Job` with this file's settings on its store (created, with parent folders, if
-        missing). `options` (client-side: `poll`, `on_progress`, `retry`...) go to `Job`."""
-        self.store.parent.mkdir(parents=True, exist_ok=True)
+        missing), or on `store` (the dry run's ":memory:"). `options` (client-side: `poll`,
+        `on_progress`, `retry`...) go to `Job`."""
+        if store is None:
+            self.store.parent.mkdir(parents=True, exist_ok=True)
         return Job(
             self.spec(),
             model=self.model,
-            store=self.store,
+            store=self.store if store is None else store,
             client=client,
             mode=self.mode,
             max_tokens=self.max_tokens,
