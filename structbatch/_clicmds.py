@@ -289,7 +289,7 @@ def cmd_status(ctx: Context) -> int:
         if client is not None:
             job.wait(timeout=0)  # one poll of every open batch, recorded in the store
         summary = job.summary()
-        batches = job.store.batches()
+        batches = job.batches()
         store = job.store.path
     ctx.say(f"job {args.job} (store {store}, model {summary.model})")
     ctx.say(str(summary))
@@ -299,23 +299,14 @@ def cmd_status(ctx: Context) -> int:
         for b in batches:
             counts = ", ".join(f"{k} {v}" for k, v in (b.request_counts or {}).items() if v)
             ctx.say(
-                f"{b.batch_id or '(being created)':<34} {b.state:<10} {b.processing_status or '-':<11} "
-                f"{b.n_requests:>8}  {counts}"
+                f"{b.batch_id or '(being created)':<34} {b.state.value:<10} {b.processing_status or '-':<11} "
+                f"{b.requests:>8}  {counts}"
             )
     ctx.emit(
         {
             "command": "status",
             "summary": summary.as_dict(),
-            "batches": [
-                {
-                    "batch_id": b.batch_id,
-                    "state": b.state,
-                    "processing_status": b.processing_status,
-                    "requests": b.n_requests,
-                    "request_counts": b.request_counts,
-                }
-                for b in batches
-            ],
+            "batches": [b.as_dict() for b in batches],
         }
     )
     return EXIT_OK
