@@ -334,6 +334,23 @@ def cmd_resume(ctx: Context) -> int:
     return _exit_for(summary)
 
 
+def cmd_retry(ctx: Context) -> int:
+    """`retry`: `Job.retry(kinds=..., keys=..., max_tokens=...)`, then run the job to the end."""
+    args = ctx.args
+    cfg = _load(args)
+    changes: dict[str, Any] = {} if args.max_tokens is None else {"max_tokens": args.max_tokens}
+    if not args.kind and not args.keys:
+        raise UsageError("retry: say which keys to send again: --kind KIND (e.g. truncated) or --key KEY")
+    with _api(args, ctx) as client, _open_job(cfg, client, args) as job:
+        queued = job.retry(kinds=args.kind, keys=args.keys, include_ok=args.include_ok, **changes)
+        ctx.note(f"{len(queued.keys)} key(s) queued again" + (f" with {changes}" if changes else ""))
+        with _display(ctx) as display:
+            job.on_progress = display
+            job.run()
+        summary = _finish(ctx, cfg, job, what="retry")
+    return _exit_for(summary)
+
+
 def cmd_cancel(ctx: Context) -> int:
     cfg = _load(ctx.args)
     with _open_job(cfg, _client(), ctx.args) as job:

@@ -178,6 +178,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-wait", action="store_true", help="do not wait for the canceled batches to end")
     p.set_defaults(func=cmds.cmd_cancel)
+    p = sub.add_parser(
+        "retry",
+        parents=[common, polling, job],
+        help="send finished keys that failed again (--kind, --key), with changed params, then run",
+    )
+    p.add_argument("--kind", action="append", metavar="KIND", help="failed keys of this kind (repeatable)")
+    p.add_argument(
+        "--key", action="append", dest="keys", metavar="KEY", help="a key to send again (repeatable)"
+    )
+    p.add_argument("--max-tokens", type=int, metavar="N", help="the retried requests' max_tokens")
+    p.add_argument("--include-ok", action="store_true", help="also resend listed keys that succeeded")
+    add_emulator_options(p)
+    p.set_defaults(func=cmds.cmd_retry)
     p = sub.add_parser("resume", parents=[common, polling, job], help="continue a job from its store")
     add_emulator_options(p)  # --emulator and --emulator-* (structbatch.emulator._options)
     p.set_defaults(func=cmds.cmd_resume)

@@ -4,6 +4,7 @@ tokens accumulated across tries, earlier failures kept, re-adding after a retry,
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Mapping
@@ -246,3 +247,34 @@ def test_retry_refusals(tmp_path: Path) -> None:
         assert earlier.ok and earlier.failure is None and earlier.outcome_kind == "ok"
         assert len(sent_custom_ids(emu)) == 3
         job.close()
+
+
+def test_cli_retry_sends_truncated_keys_again_with_more_max_tokens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from structbatch.cli import main
+
+    rows = "".join(json.dumps({"id": f"k{i}", "text": f"person {i}"}) + "\n" for i in range(8))
+    (tmp_path / "in.jsonl").write_text(rows, encoding="utf-8")
+    schema = tmp_path / "person.json"
+    schema.write_text(json.dumps(Person.model_json_schema()), encoding="utf-8")
+    job = tmp_path / "job.toml"
+    job.write_text(
+        f'schema = "{schema}"\nmodel = "claude-haiku-4-5"\nprompt = "Extract: $text"\n'
+        '[input]\npath = "in.jsonl"\nkey = "id"\n',
+        encoding="utf-8",
+    )
+    responder = ByParams(SHORT)
+    with Emulator(responder=responder, latency=0) as emu:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", emu.base_url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-emu-cli-retry-ABCD")
+        assert main(["run", str(job), "--poll", "0.05"]) == 1  # three keys truncated
+        assert main(["retry", str(job), "--poll", "0.05"]) == 2  # nothing chosen: a usage error
+        assert main(["retry", str(job), "--kind", "truncated", "--max-tokens", "4096", "--poll", "0.05"]) == 0
+        capsys.readouterr()
+        assert main(["results", str(job), "--json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        sent = sent_custom_ids(emu)
+    assert {r["key"]: r["ok"] for r in doc["outcomes"]} == {f"k{i}": True for i in range(8)}
+    assert len(sent) == 8 + len(SHORT) and len(set(sent)) == len(sent)  # one extra send per retried key
+    assert [int(p["max_tokens"]) for p in responder.seen["k1"]] == [1024, 4096]
