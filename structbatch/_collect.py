@@ -41,7 +41,7 @@ from ._jobtypes import (
     InflightRequest,
     PollPolicy,
 )
-from ._modes import PREFILL_TEXT, Mode
+from ._modes import MODES, Mode
 from ._outcome import FailureKind, Outcome
 from ._policy import Attempt, Step, next_step, reask_request
 from ._retry import RetryPolicy, call_with_retry, sdk
@@ -312,7 +312,7 @@ class Collector:
             req = inflight.get(cid) if cid is not None else None
             if req is None or cid in seen:
                 return None, None, None, cid
-            if req.mode != Mode.PREFILL.value:  # a prefilled answer is read with its prefill, below
+            if MODES[Mode(req.mode)].prefill is None:  # a prefilled answer is read with its prefill, below
                 return req, fast, None, cid
         try:
             obj = loads_document(line)  # integers of a tool input stay exact (orjson alone would not)
@@ -325,7 +325,7 @@ class Collector:
         if req is None or cid in seen:
             return None, None, None, cid
         assert isinstance(obj, dict)
-        prefill = PREFILL_TEXT if req.mode == Mode.PREFILL.value else None
+        prefill = MODES[Mode(req.mode)].prefill
         return req, _parse.parse_result_line(self.spec, obj, prefill=prefill), obj, cid
 
     def _decide(

@@ -34,7 +34,7 @@ import orjson
 from . import _batching as batching
 from ._config import JobConfig
 from ._errors import InputError, JobError, ModeError
-from ._modes import Mode, resolve_mode
+from ._modes import MODES, Mode, resolve_mode
 from ._outcome import Failure, FailureKind, Usage
 from ._schema import Spec
 from ._store import Store
@@ -444,7 +444,7 @@ def as_built_params(params: dict[str, Any], *, reasks: int, mode: str) -> dict[s
         return params
     turns = list(params.get("messages") or [])
     extra = 2 * reasks
-    if mode == Mode.PREFILL.value and turns and turns[-1].get("role") == "assistant":
+    if MODES[Mode(mode)].prefill is not None and turns and turns[-1].get("role") == "assistant":
         turns = turns[: -(extra + 1)] + turns[-1:]
     else:
         turns = turns[:-extra]
