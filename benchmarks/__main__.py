@@ -30,7 +30,7 @@ from models import Invoice  # type: ignore[import-not-found]  # noqa: E402
 
 import structbatch as sb  # noqa: E402
 
-from . import _data, _orders  # noqa: E402
+from . import _adds, _data, _orders  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -41,6 +41,8 @@ TARGETS = {
     "shard_vs_json_dumps": (">=", 0.5),
     "e2e_vs_bare_sdk": ("<=", 1.5),
     "collect_peak_rss_mb": ("<", 200.0),
+    "add_many_vs_floor": (">=", 0.5),
+    "add_loop_vs_floor": (">=", 0.25),
 }
 
 
@@ -427,7 +429,7 @@ def _verdict(name: str, value: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run, not for the record)")
-    ap.add_argument("--only", default="parse,shard,e2e,memory")
+    ap.add_argument("--only", default="parse,shard,add,e2e,memory")
     ap.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
@@ -443,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, Callable[[], dict[str, Any]]] = {
         "parse": lambda: bench_parse(10_000 if q else 100_000, 2 if q else 3),
         "shard": lambda: bench_shard(50_000 if q else 1_000_000, 2),
+        "add": lambda: _adds.bench_add(Invoice, 10_000 if q else 100_000),
         "e2e": lambda: bench_e2e(5_000 if q else 100_000),
         "memory": lambda: bench_memory([16, 32] if q else [64, 128, 256]),
     }
