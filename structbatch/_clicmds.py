@@ -324,14 +324,18 @@ def cmd_collect(ctx: Context) -> int:
     return _exit_for(summary)
 
 
+def _run_to_end(ctx: Context, cfg: JobFile, job: Job[Any], *, what: str) -> int:
+    """`job.run()` under the progress display, then the outputs and the exit code."""
+    with _display(ctx) as display:
+        job.on_progress = display
+        job.run()
+    return _exit_for(_finish(ctx, cfg, job, what=what))
+
+
 def cmd_resume(ctx: Context) -> int:
     cfg = _load(ctx.args)
     with _api(ctx.args, ctx) as client, _open_job(cfg, client, ctx.args) as job:  # --emulator too
-        with _display(ctx) as display:
-            job.on_progress = display
-            job.run()
-        summary = _finish(ctx, cfg, job, what="resume")
-    return _exit_for(summary)
+        return _run_to_end(ctx, cfg, job, what="resume")
 
 
 def cmd_retry(ctx: Context) -> int:
@@ -344,11 +348,7 @@ def cmd_retry(ctx: Context) -> int:
     with _api(args, ctx) as client, _open_job(cfg, client, args) as job:
         queued = job.retry(kinds=args.kind, keys=args.keys, include_ok=args.include_ok, **changes)
         ctx.note(f"{len(queued.keys)} key(s) queued again" + (f" with {changes}" if changes else ""))
-        with _display(ctx) as display:
-            job.on_progress = display
-            job.run()
-        summary = _finish(ctx, cfg, job, what="retry")
-    return _exit_for(summary)
+        return _run_to_end(ctx, cfg, job, what="retry")
 
 
 def cmd_cancel(ctx: Context) -> int:

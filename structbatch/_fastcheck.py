@@ -29,47 +29,37 @@ import jsonschema
 from . import _jsonschema_walk as jsw
 from ._formats import format_checker
 
-_SAME_MEANING = frozenset(
-    {
-        "type",
-        "properties",
-        "required",
-        "additionalProperties",
-        "items",
-        "enum",
-        "const",
-        "anyOf",
-        "oneOf",
-        "allOf",
-        "not",
-        "$ref",
-        "$defs",
-        "definitions",
-        "minimum",
-        "maximum",
-        "exclusiveMinimum",
-        "exclusiveMaximum",
-        "multipleOf",
-        "minLength",
-        "maxLength",
-        "pattern",
-        "minItems",
-        "maxItems",
-        "uniqueItems",
-        "minProperties",
-        "maxProperties",
-        "format",
-        "title",
-        "description",
-        "default",
-        "examples",
-        "$comment",
-        "$schema",
-        "$id",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-    }
+_SAME_MEANING = (
+    frozenset(
+        {
+            "type",
+            "properties",
+            "required",
+            "additionalProperties",
+            "items",
+            "enum",
+            "const",
+            "anyOf",
+            "oneOf",
+            "allOf",
+            "not",
+            "$ref",
+            "$defs",
+            "definitions",
+            "format",
+            "title",
+            "description",
+            "default",
+            "examples",
+            "$comment",
+            "$schema",
+            "$id",
+            "deprecated",
+            "readOnly",
+            "writeOnly",
+        }
+    )
+    | jsw.CONSTRAINT_KEYWORDS
 )
 
 

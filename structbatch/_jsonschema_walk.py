@@ -14,6 +14,26 @@ from urllib.parse import quote, unquote
 JSONSchema = dict[str, Any]
 
 #: keywords whose value is a single subschema
+#: The value constraints of JSON Schema (bounds, lengths, counts, pattern): what a transform to
+#: the API's subset moves into descriptions, and what every validator here must still enforce.
+CONSTRAINT_KEYWORDS = frozenset(
+    {
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minProperties",
+        "maxProperties",
+    }
+)
+
 _SINGLE = (
     "items",
     "not",

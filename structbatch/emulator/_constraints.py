@@ -20,27 +20,13 @@ import random
 import re
 from typing import Any, Final
 
+from .._jsonschema_walk import CONSTRAINT_KEYWORDS
+
 _parser: Any = importlib.import_module("re._parser")  # the stdlib regex parser (sre_parse)
 _const: Any = importlib.import_module("re._constants")
 
 # Keywords a transform may move into the description, and that the value maker understands.
-DESCRIBED: Final = frozenset(
-    {
-        "minimum",
-        "maximum",
-        "exclusiveMinimum",
-        "exclusiveMaximum",
-        "multipleOf",
-        "minLength",
-        "maxLength",
-        "pattern",
-        "minItems",
-        "maxItems",
-        "uniqueItems",
-        "minProperties",
-        "maxProperties",
-    }
-)
+DESCRIBED: Final = CONSTRAINT_KEYWORDS
 _KEY_ALT: Final = "|".join(sorted(DESCRIBED | {"format"}, key=len, reverse=True))
 _SDK_TAIL: Final = re.compile(r"\{((?:" + _KEY_ALT + r"): .*)\}\s*$", re.DOTALL)
 _SDK_SPLIT: Final = re.compile(r", (?=(?:" + _KEY_ALT + r"|[A-Za-z]+): )")
