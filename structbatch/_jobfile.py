@@ -323,6 +323,10 @@ def load_jobfile(
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(f"{path}: job file not found") from None
+    except IsADirectoryError:
+        stores = sorted(str(p) for p in path.glob("*.db"))
+        hint = f"; its job store is {stores[0]}" if len(stores) == 1 else ""
+        raise InputError(f"{path}: a folder, not a job file: give the job's .toml file{hint}") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc})") from None
     try:

@@ -433,3 +433,15 @@ def test_a_second_driver_exits_5_naming_the_wait_flag(
     finally:
         child.kill()
         child.wait(timeout=30)
+
+
+def test_a_folder_given_as_the_job_is_a_usage_error_naming_its_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "job.db").write_bytes(b"")
+    assert main(["results", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "a folder, not a job file" in err and str(folder / "job.db") in err
+    assert "internal error" not in err
