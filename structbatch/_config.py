@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from ._batching import Limits
+from ._errors import ConfigChangeError
 from ._modes import Mode, resolve_mode
 from ._schema import Spec, compile
 
@@ -153,3 +154,32 @@ def describe(name: str, value: Any) -> str:
     if name == "limits" and isinstance(value, Limits):
         return f"max_requests={value.max_requests}, max_bytes={value.max_bytes}"
     return repr(value)
+
+
+def show_setting(config: JobConfig, name: str) -> str:
+    """One setting of `config` as a user would type it (the spec by its tool name)."""
+    if name == "spec_fingerprint":
+        return f"tool {config.spec_tool.get('name')!r}"
+    return describe(name, getattr(config, name))
+
+
+def change_refused(store: object, stored: JobConfig, given: JobConfig, name: str) -> ConfigChangeError:
+    """The error for changing setting `name` of a job that has submitted batches (it names the
+    setting, so the CLI can name its flag or job-file key)."""
+    setting = "spec" if name == "spec_fingerprint" else name
+    if setting == "spec":
+        old, new = stored.spec_tool.get("name"), given.spec_tool.get("name")
+        what = (
+            f"a different spec (tool {new!r}, fingerprint {given.spec_fingerprint}; "
+            f"the store's is tool {old!r}, {stored.spec_fingerprint})"
+        )
+    else:
+        old, new = getattr(stored, name), getattr(given, name)
+        what = f"{setting} {describe(name, new)} (the store's is {describe(name, old)})"
+    return ConfigChangeError(
+        f"{store}: this job has submitted batches, so it cannot change to {what}. Keep the "
+        f"stored {setting} to continue it, or use a new store for the new settings",
+        setting=setting,
+        stored=old,
+        given=new,
+    )

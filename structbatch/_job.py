@@ -21,8 +21,8 @@ import orjson
 from . import _batching as batching
 from ._adding import Adder, Item
 from ._collect import Collector
-from ._config import REQUEST_FIELDS, JobConfig, describe
-from ._errors import ConfigChangeError, JobError, StoreError
+from ._config import REQUEST_FIELDS, JobConfig, change_refused, show_setting
+from ._errors import JobError, StoreError
 from ._jobtypes import (
     ENDED,
     INTENT,
@@ -206,36 +206,20 @@ class Job(Generic[T]):
         with self._lease.hold():
             shaping = [name for name in changed if name in REQUEST_FIELDS]
             if shaping and self.store.submitted():
-                raise self._change_refused(stored, given, shaping[0])
+                raise change_refused(self.store.path, stored, given, shaping[0])
             if shaping:
                 counts = self.store.count_requests()
                 log.warning(
                     "%s: settings changed before anything was submitted (%s); the %d key(s) added under the "
                     "old settings were dropped: add them again",
                     self.store.path,
-                    ", ".join(f"{n}: {_show(stored, n)} -> {_show(given, n)}" for n in shaping),
+                    ", ".join(f"{n}: {show_setting(stored, n)} -> {show_setting(given, n)}" for n in shaping),
                     sum(counts.values()),
                 )
             else:
                 log.info("%s: settings updated (%s)", self.store.path, ", ".join(changed))
             self.store.set_config(given, reset_requests=bool(shaping))
         return given
-
-    def _change_refused(self, stored: JobConfig, given: JobConfig, name: str) -> ConfigChangeError:
-        setting = "spec" if name == "spec_fingerprint" else name
-        if setting == "spec":
-            old, new = stored.spec_tool.get("name"), given.spec_tool.get("name")
-            what = f"a different spec (tool {new!r}, fingerprint {given.spec_fingerprint}; the store's is tool {old!r}, {stored.spec_fingerprint})"
-        else:
-            old, new = getattr(stored, name), getattr(given, name)
-            what = f"{setting} {describe(name, new)} (the store's is {describe(name, old)})"
-        return ConfigChangeError(
-            f"{self.store.path}: this job has submitted batches, so it cannot change to {what}. Keep the "
-            f"stored {setting} to continue it, or use a new store for the new settings",
-            setting=setting,
-            stored=old,
-            given=new,
-        )
 
     # -- the client ------------------------------------------------------------------------------
 
@@ -500,9 +484,3 @@ class Job(Generic[T]):
             self.on_progress(
                 progress_snapshot(self.store, self.model, phase, time.monotonic() - self._started)
             )
-
-
-def _show(config: JobConfig, name: str) -> str:
-    if name == "spec_fingerprint":
-        return f"tool {config.spec_tool.get('name')!r}"
-    return describe(name, getattr(config, name))
