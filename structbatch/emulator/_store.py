@@ -315,8 +315,11 @@ class BatchStore:
     ) -> None:
         counts = dict.fromkeys(("succeeded", "errored", "canceled", "expired"), 0)
         order = list(range(len(batch.custom_ids)))
+        # Draws are keyed by the batch's ordinal, not its id: ids are salted per process (so they
+        # never repeat across restarts), and a seeded emulator must still replay the same run.
+        ordinal = f"batch{self._order.index(batch.id)}"
         # The API returns results in any order [BP]; a seeded shuffle keeps runs reproducible.
-        random.Random(f"{self.seed}:{batch.id}").shuffle(order)
+        random.Random(f"{self.seed}:{ordinal}").shuffle(order)
         responder = self.responder()
         with (
             open(batch.directory / "requests.jsonl", "rb") as requests,
@@ -325,7 +328,7 @@ class BatchStore:
             for index in order:
                 custom_id = batch.custom_ids[index]
                 done_at = batch.created_at + timedelta(
-                    seconds=batch.latency * (1.0 - unit_float(self.seed, batch.id, custom_id))
+                    seconds=batch.latency * (1.0 - unit_float(self.seed, ordinal, custom_id))
                 )
                 if done_at > cutoff:
                     result: dict[str, Any] = {"type": unfinished}
