@@ -22,7 +22,6 @@ import hashlib
 import inspect
 import json
 import re
-import typing
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast, overload
@@ -38,6 +37,7 @@ from . import _shape as shape
 from ._coerce import coerce
 from ._errors import SchemaError
 from ._jsonvalidate import SchemaValidator, dialect_id, json_path
+from ._modelschema import model_schema, name_bad_field
 from ._refs import RefError, normalize_refs
 from ._shape import WRAP_ARRAY, WRAP_VALUE
 from ._subset import MAX_OPTIONAL_PARAMS, MAX_UNION_PARAMS, to_api_subset
@@ -416,12 +416,12 @@ def _compile_model(
         try:
             probe = model.model_json_schema(mode="validation")
         except (pydantic.PydanticInvalidForJsonSchema, pydantic.PydanticSchemaGenerationError) as exc:
-            raise SchemaError(_name_bad_field(model, exc)) from exc
+            raise SchemaError(name_bad_field(model, exc)) from exc
         wrap = shape.default_wrap(shape.inline_root_ref(probe))  # a RootModel of a list or a scalar
     target: type[BaseModel] = model
     if wrap is not None:
         target = pydantic.create_model(model.__name__ + "Wrapper", **{wrap: (model, ...)})  # type: ignore[call-overload]
-    schema = _model_schema(target, model)
+    schema = model_schema(target, model)
     tool_name = sanitize_tool_name(name or model.__name__)
     desc = description or schema.get("description") or None
     return Spec(name=tool_name, description=desc, schema=schema, model=target, wrap=wrap)
@@ -438,7 +438,7 @@ def _compile_type(tp: Any, *, name: str | None, description: str | None, wrap: s
         ) from exc
     key = wrap or shape.default_wrap(shape.inline_root_ref(bare)) or WRAP_VALUE
     wrapper = pydantic.create_model("Wrapped", **{key: (tp, ...)})  # type: ignore[call-overload]
-    schema = _model_schema(wrapper, wrapper)
+    schema = model_schema(wrapper, wrapper)
     schema.pop("description", None)
     raw_name = name or getattr(tp, "__name__", None) or _type_name(tp)
     return Spec(
@@ -451,50 +451,6 @@ def _type_name(tp: Any) -> str:
     inner = [getattr(a, "__name__", "value") for a in args]
     origin = getattr(getattr(tp, "__origin__", None), "__name__", "value")
     return "_".join([origin, *inner])
-
-
-def _model_schema(target: type[BaseModel], source: type[BaseModel]) -> JSONSchema:
-    try:
-        schema = target.model_json_schema(mode="validation")
-    except (pydantic.PydanticInvalidForJsonSchema, pydantic.PydanticSchemaGenerationError) as exc:
-        raise SchemaError(_name_bad_field(source, exc)) from exc
-    schema = shape.inline_root_ref(schema)
-    schema = shape.strip_titles(schema)
-    schema = shape.apply_docstring_fields(schema)
-    if schema.get("type") != "object":
-        raise SchemaError(
-            f"{source.__name__}: the model's schema is not an object (type "
-            f"{schema.get('type')!r}); pass wrap='value' to wrap it"
-        )
-    return schema
-
-
-def _name_bad_field(model: type[BaseModel], exc: Exception, prefix: str = "") -> str:
-    """Find which field has no JSON Schema, so the error can name it (Pydantic does not)."""
-    for field_name, info in model.model_fields.items():
-        ann: Any = info.annotation
-        for nested in _models_in(ann):
-            try:
-                nested.model_json_schema()
-            except (pydantic.PydanticInvalidForJsonSchema, pydantic.PydanticSchemaGenerationError) as inner:
-                return _name_bad_field(nested, inner, f"{prefix}{field_name}.")
-        try:
-            TypeAdapter(ann).json_schema()
-        except (pydantic.PydanticInvalidForJsonSchema, pydantic.PydanticSchemaGenerationError):
-            return (
-                f"{model.__name__}.{field_name} (field {prefix}{field_name}): type {ann!r} has no JSON "
-                f"Schema, so the API cannot be told its shape; use a JSON-compatible type"
-            )
-        except Exception:  # another field's problem: keep looking for the named one
-            continue
-    return f"{model.__name__}: cannot generate a JSON Schema: {exc}"
-
-
-def _models_in(ann: Any) -> list[type[BaseModel]]:
-    """The model classes in an annotation: `Item`, `list[Item]`, `dict[str, Item] | None`..."""
-    if inspect.isclass(ann) and issubclass(ann, BaseModel):
-        return [ann]
-    return [m for arg in typing.get_args(ann) for m in _models_in(arg)]
 
 
 # ---- error formatting ---------------------------------------------------------------------------

@@ -9,16 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from structbatch._extract import (
-    DUPLICATE_KEY,
-    ELISION,
-    NON_FINITE,
-    BareWord,
-    JSONProblem,
-    extract,
-    loads_json,
-    parse_lenient,
-)
+from structbatch._extract import extract
+from structbatch._jsonload import loads_json
+from structbatch._lenient import DUPLICATE_KEY, ELISION, NON_FINITE, BareWord, JSONProblem, parse_lenient
 
 OBJ = {"a": 1, "b": [1, 2], "c": "x"}
 OBJ_JSON = '{"a": 1, "b": [1, 2], "c": "x"}'

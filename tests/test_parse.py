@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 import structbatch as sb
 from structbatch import FailureKind
-from structbatch._extract import _ELISION_STRING
+from structbatch._lenient import ELISION_STRING
 from structbatch._parse import parse_message, parse_result_line, parse_text
 
 
@@ -356,7 +356,7 @@ ITEM_SCHEMA = {
 }
 ORDER = sb.compile(ITEM_SCHEMA)
 _text = st.text(alphabet=string.ascii_letters + string.digits + " -_.,!?'\"{}[]:é€\n", max_size=12).filter(
-    lambda t: not _ELISION_STRING.fullmatch(t)  # "..." is an elision placeholder, refused by design
+    lambda t: not ELISION_STRING.fullmatch(t)  # "..." is an elision placeholder, refused by design
 )
 _item = st.fixed_dictionaries(
     {"sku": _text, "qty": st.integers(1, 10**12)},

@@ -29,9 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field
 import structbatch as sb
 from structbatch._coerce import coerce as _coerce_value
 from structbatch._extract import extract as _extract
-from structbatch._extract import parse_lenient, same_json
+from structbatch._fit import validate_answer
+from structbatch._lenient import parse_lenient, same_json
 from structbatch._modes import PREFILL_TEXT
-from structbatch._parse import validate_answer
 from structbatch.emulator import Emulator
 from structbatch.testing import strategies as sbst
 

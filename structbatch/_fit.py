@@ -1,0 +1,253 @@
+"""One candidate value against a spec: strict, then lossless coercion, then lossless reshapes.
+
+`fit_value` says whether a value found in an answer (a tool input, a JSON candidate of the text)
+is the spec's, and with which repairs. When the value as found does not fit, the reshapes are
+tried: the object under a single key (`{"recipe": {...}}`; a scalar or list only under a key
+naming the spec or its wrap key), the `input`/`arguments` of a tool call naming our tool written
+out as text, the only element of a one-element list, and for wrapped specs the bare value
+(`[...]` for `{"items": [...]}`). Exactly one reshape must fit; each is recorded
+(`unwrap:recipe`, `wrap:items`, ...).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+import pydantic
+
+from ._coerce import coerce, enum_words, settle_words
+from ._lenient import BareWord, JSONProblem, same_json
+from ._schema import Spec
+from ._types import FieldError, Validation
+
+_TOOL_CALL_KEYS = ("input", "arguments", "parameters")
+
+
+#: Pydantic models whose clean inputs need JSON-mode validation (enums, dates, tuples...): for
+#: these, strict Python-mode validation of the parsed dict always fails first, so it is skipped.
+_JSON_MODE_MODELS: set[type[Any]] = set()
+
+
+def validate_strict(spec: Spec[Any], raw: Any, dumped: bytes | None = None) -> tuple[bool, Any]:
+    """`Spec.validate`'s strict step for Pydantic specs, specialised for speed.
+
+    Strict Python-mode validation of a parsed dict accepts a subset of what strict JSON mode
+    accepts, with the same values, and skips re-serialising; models that need JSON mode
+    (enums, dates, tuples) are remembered and go straight to it. `(False, None)` when the value
+    does not validate strictly (the caller then asks `spec.validate`, which also coerces).
+    """
+    model = spec.model
+    if model is None or not isinstance(raw, dict):
+        return False, None
+    try:
+        validator = model.__pydantic_validator__
+        if model in _JSON_MODE_MODELS:
+            instance = validator.validate_json(dumped or orjson.dumps(raw), strict=True)
+        else:
+            try:
+                instance = validator.validate_python(raw, strict=True)
+            except pydantic.ValidationError:
+                instance = validator.validate_json(dumped or orjson.dumps(raw), strict=True)
+                _JSON_MODE_MODELS.add(model)
+    except (TypeError, ValueError):  # ValidationError and orjson errors are ValueErrors
+        return False, None
+    return True, (getattr(instance, spec.wrap) if spec.wrap else instance)
+
+
+class Fit:
+    """A candidate's validation result, with the repairs that led to it."""
+
+    __slots__ = ("errors", "excerpt", "ok", "region", "repairs", "value")
+
+    def __init__(
+        self,
+        ok: bool,
+        value: Any,
+        repairs: tuple[str, ...],
+        errors: tuple[FieldError, ...],
+        excerpt: str | None,
+    ) -> None:
+        self.ok = ok
+        self.value = value
+        self.repairs = repairs
+        self.errors = errors
+        self.excerpt = excerpt
+        self.region: tuple[int, int] | None = None
+
+    @classmethod
+    def problem(cls, exc: JSONProblem, excerpt: str | None) -> Fit:
+        return cls(False, None, (), (FieldError(exc.path, exc.message),), excerpt)
+
+
+def fit_value(
+    spec: Spec[Any], value: Any, repairs: tuple[str, ...], excerpt: str | None, dumped: bytes | None = None
+) -> Fit:
+    """Validate `value` as found; when it does not fit, try the lossless reshapes (exactly one)."""
+    words = "unquoted_enum_value" in repairs
+    if words:  # bare words stand only where their enum applies; `dumped` was never made for them
+        settled, value = settle_words(value, spec.schema, BareWord)
+        if not settled:
+            return Fit(False, None, repairs, (_stray_word_error(),), excerpt)
+    ok, strict_value = validate_strict(spec, value, dumped)
+    if ok:
+        return Fit(True, strict_value, repairs, (), excerpt)
+    first = validate_answer(spec, value)
+    if first.ok and not _emptied(value, first.coercions):
+        return Fit(True, first.value, merge(repairs, first.coercions), (), excerpt)
+    found: list[tuple[Validation, tuple[str, ...]]] = []
+    for shaped, how in _reshapes(spec, value):
+        if words:
+            settled, shaped = settle_words(shaped, spec.schema, BareWord)
+            if not settled:
+                continue
+        check = validate_answer(spec, shaped)
+        if check.ok and not any(same_value(check.value, f.value) for f, _ in found):
+            found.append((check, how))
+    if len(found) == 1:
+        check, how = found[0]
+        return Fit(True, check.value, merge(repairs, how, check.coercions), (), excerpt)
+    if first.ok:  # no single reshape: the keys dropped were not a wrapper after all
+        return Fit(True, first.value, merge(repairs, first.coercions), (), excerpt)
+    return Fit(False, None, repairs, first.errors, excerpt)
+
+
+def validate_answer(spec: Spec[Any], value: Any) -> Validation:
+    """`spec.validate`, and for JSON Schema specs a second try with the keys a closed object
+    (`additionalProperties: false`) does not name dropped (`drop_extra:$.path`).
+
+    Only for JSON Schema specs: the API requires `additionalProperties: false` for structured
+    outputs, so users write it without meaning "reject". A Pydantic model says `extra="forbid"`
+    only on purpose, and is held to it (its `spec.model` is set).
+    """
+    first = spec.validate(value)
+    if first.ok or spec.model is not None:
+        return first
+    dropped, applied = coerce(value, spec.schema, drop_extra=True)
+    if not any(a.startswith("drop_extra:") for a in applied):
+        return first
+    second = spec.validate(dropped)
+    if not second.ok:
+        return first
+    return dataclasses.replace(second, coercions=tuple(merge(applied, second.coercions)))
+
+
+def _emptied(value: Any, coercions: Sequence[str]) -> bool:
+    """Did validation fit an object only by dropping every one of its keys? Then it is more
+    likely a wrapper (`{"contact": {...}}`), and a reshape is tried before that reading."""
+    if not isinstance(value, dict) or not value:
+        return False
+    return all(f"drop_extra:$.{key}" in coercions for key in value)
+
+
+def _stray_word_error() -> FieldError:
+    return FieldError("$", "an unquoted word stands where no enum of the schema lists it")
+
+
+def _reshapes(spec: Spec[Any], value: Any) -> list[tuple[Any, tuple[str, ...]]]:
+    """The lossless ways a value may wrap (or be) ours, each with the repairs it stands for.
+
+    A single-key object (`{"recipe": {...}}`), a tool call naming our tool written out as text,
+    a one-element list; for a wrapped spec also the bare value (`[...]` for `{"items": [...]}`).
+    An object that uses a key the schema's root names (a property, a required key) is taken as
+    written, never reshaped: unwrapping it would drop that key, and wrapping it would hide why
+    it is invalid (`{"toString": {"length": 37}}` stays invalid for a schema whose `toString`
+    it violates). The one exception is a tool call naming our tool (`{"name": "contact",
+    "input": {...}}`): its `name` is the envelope's, whatever the schema calls `name`.
+    """
+    facts = spec_facts(spec)
+    if isinstance(value, dict) and facts.names_any(value):
+        rest = {k: v for k, v in value.items() if k != "name"}
+        if value.get("name") != spec.name or facts.names_any(rest):
+            return []
+    inner: list[tuple[Any, tuple[str, ...]]] = []
+    if isinstance(value, dict):
+        if len(value) == 1 and not facts.names_any(value):
+            ((key, sub),) = value.items()
+            # A whole object under one key is strong evidence; a bare scalar or list is only
+            # ours when the key names it (`{"year": 1999}` is not a `count`).
+            named = _norm(key) in {_norm(spec.name), _norm(spec.wrap or "")}
+            if key != spec.wrap and (isinstance(sub, dict) or named):
+                inner.append((sub, (f"unwrap:{key}",)))
+        if value.get("name") == spec.name:
+            for key in _TOOL_CALL_KEYS:
+                if isinstance(value.get(key), dict) and set(value) <= {"name", "type", "id", key}:
+                    inner.append((value[key], (f"unwrap_tool_call:{key}",)))
+    elif isinstance(value, list) and len(value) == 1 and spec.wrap is None:
+        inner.append((value[0], ("unwrap:list",)))
+    wrap = spec.wrap
+    if wrap is None:
+        return inner
+    out: list[tuple[Any, tuple[str, ...]]] = []
+    if not (isinstance(value, dict) and facts.names_any(value)):
+        out.append(({wrap: value}, (f"wrap:{wrap}",)))
+    for sub, how in inner:
+        if isinstance(sub, dict) and wrap in sub:
+            out.append((sub, how))
+        else:
+            out.append(({wrap: sub}, (*how, f"wrap:{wrap}")))
+    return out
+
+
+class _SpecFacts:
+    """What the text parser reads off a spec's schema once (kept per spec, see `spec_facts`)."""
+
+    __slots__ = ("names", "patterns", "words")
+
+    def __init__(self, spec: Spec[Any]) -> None:
+        schema = spec.schema
+        #: one-word enum members: the bare words the tolerant parser may read as strings
+        self.words = frozenset(w for w in enum_words(schema) if _WORD.fullmatch(w))
+        props = schema.get("properties")
+        required = schema.get("required")
+        names = set(props) if isinstance(props, dict) else set()
+        if isinstance(required, list):
+            names.update(k for k in required if isinstance(k, str))
+        #: keys the root names: an object using one is never reshaped
+        self.names = frozenset(names)
+        patterns = schema.get("patternProperties")
+        self.patterns = tuple(_pattern(p) for p in patterns) if isinstance(patterns, dict) else ()
+
+    def names_any(self, value: Mapping[str, Any]) -> bool:
+        if any(key in self.names for key in value):
+            return True
+        return any(p.search(key) for p in self.patterns for key in value)
+
+
+def _pattern(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error:  # an ECMA-only pattern: any key may match it
+        return re.compile("")
+
+
+_WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_FACTS: weakref.WeakKeyDictionary[Spec[Any], _SpecFacts] = weakref.WeakKeyDictionary()
+
+
+def spec_facts(spec: Spec[Any]) -> _SpecFacts:
+    facts = _FACTS.get(spec)
+    if facts is None:
+        facts = _FACTS[spec] = _SpecFacts(spec)
+    return facts
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Validated values compare with `==` (models); JSON values by `same_json` (`1` is not `true`)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (dict, list)):
+        return same_json(a, b)
+    return bool(a == b)
+
+
+def merge(*groups: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(r for g in groups for r in g))
