@@ -1,38 +1,50 @@
 """structbatch: structured-output extraction with Claude's Message Batches API.
 
 The whole public surface is re-exported here; everything else lives in private modules.
+
+Names load on first use (PEP 562): `import structbatch` costs only the standard library, so the
+command line's `--help` and option parsing never pay for pydantic, jsonschema or the engine, and
+`sb.Job` imports the engine the first time it is read. Type checkers see the plain imports below.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from ._batching import Limits
-from ._errors import (
-    ConfigChangeError,
-    DuplicateKeyError,
-    InputError,
-    JobBusyError,
-    JobError,
-    KeyMismatchError,
-    ModeError,
-    PreflightError,
-    SchemaError,
-    StoreError,
-    StructbatchError,
-)
-from ._job import Job, PollPolicy, Progress, Summary
-from ._modes import CAPABILITIES_CHECKED, Capabilities, Mode, capabilities, refresh_capabilities, resolve_mode
-from ._outcome import Failed, Failure, FailureKind, Outcome, Result, Success, Usage
-from ._plan import BatchInfo, Plan
-from ._retry import RetryPolicy
-from ._retrying import Retried, Try
-from ._schema import FieldError, Spec, Validation, compile, compile_cached
-
 if TYPE_CHECKING:
     from pydantic import BaseModel
+
+    from ._batching import Limits
+    from ._errors import (
+        ConfigChangeError,
+        DuplicateKeyError,
+        InputError,
+        JobBusyError,
+        JobError,
+        KeyMismatchError,
+        ModeError,
+        PreflightError,
+        SchemaError,
+        StoreError,
+        StructbatchError,
+    )
+    from ._job import Job, PollPolicy, Progress, Summary
+    from ._modes import (
+        CAPABILITIES_CHECKED,
+        Capabilities,
+        Mode,
+        capabilities,
+        refresh_capabilities,
+        resolve_mode,
+    )
+    from ._outcome import Failed, Failure, FailureKind, Outcome, Result, Success, Usage
+    from ._plan import BatchInfo, Plan
+    from ._retry import RetryPolicy
+    from ._retrying import Retried, Try
+    from ._schema import FieldError, Spec, Validation, compile
 
 _M = TypeVar("_M", bound="BaseModel")
 _T = TypeVar("_T")
@@ -62,6 +74,8 @@ def parse_text(
     Model classes, schema dicts and paths are compiled once and cached. The result narrows like
     everything else: `o.value` is the model instance (a dict for JSON Schema) inside `if o.ok:`.
     """
+    from ._schema import Spec, compile_cached
+
     if isinstance(schema_or_model, Spec):
         spec: Spec[Any] = schema_or_model
     elif isinstance(schema_or_model, Mapping):
@@ -81,6 +95,40 @@ class _FrozenSchema(dict[str, Any]):
 
 
 __version__ = "0.1.0"
+
+#: Where each public name lives, for `__getattr__` (the same objects the imports above name).
+_WHERE: dict[str, str] = {
+    "Limits": "._batching",
+    **dict.fromkeys(
+        (
+            "ConfigChangeError",
+            "DuplicateKeyError",
+            "InputError",
+            "JobBusyError",
+            "JobError",
+            "KeyMismatchError",
+            "ModeError",
+            "PreflightError",
+            "SchemaError",
+            "StoreError",
+            "StructbatchError",
+        ),
+        "._errors",
+    ),
+    **dict.fromkeys(("Job", "PollPolicy", "Progress", "Summary"), "._job"),
+    "Mode": "._types",
+    **dict.fromkeys(
+        ("CAPABILITIES_CHECKED", "Capabilities", "capabilities", "refresh_capabilities", "resolve_mode"),
+        "._modes",
+    ),
+    **dict.fromkeys(
+        ("Failed", "Failure", "FailureKind", "Outcome", "Result", "Success", "Usage"), "._outcome"
+    ),
+    **dict.fromkeys(("BatchInfo", "Plan"), "._plan"),
+    "RetryPolicy": "._retry",
+    **dict.fromkeys(("Retried", "Try"), "._retrying"),
+    **dict.fromkeys(("FieldError", "Spec", "Validation", "compile", "compile_cached"), "._schema"),
+}
 
 __all__ = [
     "CAPABILITIES_CHECKED",
@@ -124,3 +172,18 @@ __all__ = [
     "refresh_capabilities",
     "resolve_mode",
 ]
+
+
+if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt `sb.Jbo` stays an error there
+
+    def __getattr__(name: str) -> Any:
+        module = _WHERE.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module, __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

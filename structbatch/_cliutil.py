@@ -1,7 +1,8 @@
 """The command line's plumbing: exit codes, streams that survive a closed pipe, crash logs, and
 library messages rephrased in command-line terms.
 
-Kept apart from `cli` so the commands read as "load, one library call, render".
+Kept apart from `cli` so the commands read as "load, one library call, render". Imports only the
+standard library and `_errors` at module level: `cli` builds its parser from this.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ._errors import StructbatchError
-from ._output import dumps_json
 
 # -- exit codes ------------------------------------------------------------------------------------
 
@@ -96,6 +96,8 @@ class Context:
     def emit(self, doc: Any) -> None:
         """The command's one JSON document (with --json)."""
         if self.json:
+            from ._output import dumps_json  # the library: only once a command has output
+
             self.out.write(dumps_json(doc, indent=True).decode() + "\n")
 
     def fail(self, code: int, message: str, exc: BaseException, *, prefix: bool = True) -> int:

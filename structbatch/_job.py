@@ -165,6 +165,19 @@ class Job(Generic[T]):
             check=self._lease.check,
         )
 
+    # The spec's type, as for `__init__`; without one, values are what the stored schema decodes
+    # to (a dict, or the list/scalar of a wrapped root), so `Job[Any]`.
+    @overload
+    @classmethod
+    def open(cls, path: str | Path, *, spec: Spec[_S] | type[_S], **options: Any) -> Job[_S]: ...
+    @overload
+    @classmethod
+    def open(
+        cls, path: str | Path, *, spec: Mapping[str, Any] | str | os.PathLike[str], **options: Any
+    ) -> Job[dict[str, Any]]: ...
+    @overload
+    @classmethod
+    def open(cls, path: str | Path, *, spec: None = None, **options: Any) -> Job[Any]: ...
     @classmethod
     def open(
         cls, path: str | Path, *, client: anthropic.Anthropic | None = None, spec: Any = None, **options: Any

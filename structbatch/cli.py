@@ -8,19 +8,24 @@ summaries and `--json` documents go to stdout.
 This module builds the parser and runs a command: every exception ends as one line on stderr and
 its own exit code (`_cliutil.EXIT_CODES`, the one table; `--help` and the README print it). The
 commands themselves are in `_clicmds`; the context, streams and message plumbing in `_cliutil`.
+
+Building the parser imports only the standard library (and our own stdlib-only leaves: the exit
+codes, the error classes, the `Mode` enum, the emulator's option list): each subcommand names its
+function in `_clicmds`, which is imported only once a command runs. So `--help` and a usage error
+never pay for pydantic, jsonschema, the engine or the SDK (`tests/test_import_cost.py`).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import logging
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from typing import TextIO, cast
 
-from . import _clicmds as cmds
 from ._cliutil import (
     EXIT_API,
     EXIT_BUSY,
@@ -36,8 +41,7 @@ from ._cliutil import (
     log_crash,
 )
 from ._errors import ConfigChangeError, InputError, JobBusyError, ModeError, SchemaError, StructbatchError
-from ._modes import Mode
-from ._progress import log_handler
+from ._types import Mode  # the leaf enum (not `_modes`, which is the mode table)
 from .emulator._options import add_emulator_options  # no SDK import: the emulator loads lazily
 
 
@@ -46,6 +50,8 @@ def _logging(ctx: Context) -> Iterator[None]:
     """Show the `structbatch` logger on stderr while a command runs: warnings always, what the
     engine is doing (creating, waiting for a create to settle, ...) unless --quiet, everything
     with --debug. Records go through the live progress display when one is showing."""
+    from ._progress import log_handler
+
     logger = logging.getLogger("structbatch")
     level = logging.DEBUG if ctx.args.debug else logging.WARNING if ctx.args.quiet else logging.INFO
     handler = log_handler(ctx.err, level=level)
@@ -63,6 +69,8 @@ def _logging(ctx: Context) -> Iterator[None]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; `func` names each command's function in `_clicmds` (imported when
+    it runs, so building this costs the standard library only)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document on stdout for scripts")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress display on stderr")
@@ -140,23 +148,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="check inputs and show counts, bytes, batches and cost"
     )
     add_emulator_options(p)  # --emulator and --emulator-* (structbatch.emulator._options)
-    p.set_defaults(func=cmds.cmd_run)
+    p.set_defaults(func="cmd_run")
 
     p = sub.add_parser(
         "submit", parents=[common, polling, new, job], help="add the inputs and create batches; do not wait"
     )
-    p.set_defaults(func=cmds.cmd_submit)
+    p.set_defaults(func="cmd_submit")
     p = sub.add_parser(
         "status",
         parents=[common, polling, stored],
         help="poll the job's batches once and show counts",
     )
     p.add_argument("--offline", action="store_true", help="show what the store knows; no API call")
-    p.set_defaults(func=cmds.cmd_status)
+    p.set_defaults(func="cmd_status")
     p = sub.add_parser(
         "collect", parents=[common, polling, job], help="download results of ended batches; write outputs"
     )
-    p.set_defaults(func=cmds.cmd_collect)
+    p.set_defaults(func="cmd_collect")
     p = sub.add_parser(
         "results",
         parents=[common, stored, filters],
@@ -164,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--table", action="store_true", help="a readable table with the values")
     p.add_argument("--jsonl", action="store_true", help="one JSON object per key (the default)")
-    p.set_defaults(func=cmds.cmd_results, poll=None)
+    p.set_defaults(func="cmd_results", poll=None)
     p = sub.add_parser(
         "export",
         parents=[common, stored, filters],
@@ -172,12 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("parquet", "csv", "jsonl"), help="default: from -o's suffix")
     p.add_argument("-o", "--output", metavar="PATH", help="the file to write ('-' for stdout: csv, jsonl)")
-    p.set_defaults(func=cmds.cmd_export, poll=None)
+    p.set_defaults(func="cmd_export", poll=None)
     p = sub.add_parser(
         "cancel", parents=[common, polling, job], help="cancel the job's open batches and pending keys"
     )
     p.add_argument("--no-wait", action="store_true", help="do not wait for the canceled batches to end")
-    p.set_defaults(func=cmds.cmd_cancel)
+    p.set_defaults(func="cmd_cancel")
     p = sub.add_parser(
         "retry",
         parents=[common, polling, job],
@@ -190,10 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-tokens", type=int, metavar="N", help="the retried requests' max_tokens")
     p.add_argument("--include-ok", action="store_true", help="also resend listed keys that succeeded")
     add_emulator_options(p)
-    p.set_defaults(func=cmds.cmd_retry)
+    p.set_defaults(func="cmd_retry")
     p = sub.add_parser("resume", parents=[common, polling, job], help="continue a job from its store")
     add_emulator_options(p)  # --emulator and --emulator-* (structbatch.emulator._options)
-    p.set_defaults(func=cmds.cmd_resume)
+    p.set_defaults(func="cmd_resume")
 
     sub.add_parser(
         "emulator",
@@ -202,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p = sub.add_parser("demo", parents=[common], help="run the example jobs against an embedded emulator")
     p.add_argument("--out", default="out/demo", help="output directory (default out/demo)")
-    p.set_defaults(func=cmds.cmd_demo)
+    p.set_defaults(func="cmd_demo")
 
     p = sub.add_parser("schema", help="schema tools")
     schema_sub = p.add_subparsers(dest="schema_command", metavar="SUBCOMMAND", required=True)
@@ -212,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("file", metavar="FILE", help="a JSON Schema file, or module:Model")
     c.add_argument("--model", help="show which mode AUTO picks for this model")
     c.add_argument("--wrap", metavar="FIELD", help="wrap a non-object root in an object field")
-    c.set_defaults(func=cmds.cmd_schema_check)
+    c.set_defaults(func="cmd_schema_check")
     return parser
 
 
@@ -241,7 +249,8 @@ def _dispatch(ctx: Context, argv: Sequence[str]) -> int:
     """Run the command; every exception becomes one line on stderr and its own exit code."""
     args = ctx.args
     try:
-        code: int = args.func(ctx)
+        command = getattr(importlib.import_module("._clicmds", __package__), args.func)
+        code: int = command(ctx)
         return code
     except (UsageError, InputError, SchemaError, ModeError) as exc:
         return ctx.fail(EXIT_USAGE, f"error: {exc}", exc)

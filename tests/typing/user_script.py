@@ -72,6 +72,22 @@ def a_schema_file_gives_dicts(tmp: Path) -> None:
     assert_type(d, sb.Result[dict[str, Any]])
 
 
+def reopening_keeps_the_type(store: Path) -> None:
+    """`Job.open` carries the spec like `Job(...)`; without one the stored schema decides: Any."""
+    job = sb.Job.open(store, spec=Person)
+    assert_type(job, sb.Job[Person])
+    assert_type(sb.Job.open(store, spec=sb.compile(Person)), sb.Job[Person])
+    assert_type(sb.Job.open(str(store), spec="person.json"), sb.Job[dict[str, Any]])
+    assert_type(sb.Job.open(store, spec={"type": "object"}), sb.Job[dict[str, Any]])
+    assert_type(sb.Job.open(store), sb.Job[Any])
+    with sb.Job.open(store, spec=Person, client=None) as reopened:
+        assert_type(reopened, sb.Job[Person])
+        for o in reopened.outcomes(failed=True):
+            print(o.failure.kind if not o.ok else o.value.name)
+    assert_type(job.plan(), sb.Plan)
+    assert_type(job.batches(), list[sb.BatchInfo])
+
+
 def route(o: sb.Result[Person]) -> str:
     """A user's own function over one outcome, annotated with the narrowing type."""
     if o.ok:
