@@ -94,6 +94,23 @@ def test_recursive_instances_nest() -> None:
     assert tree.kids[0].kids or tree.kids[-1].kids or any(k.kids for k in tree.kids)
 
 
+def test_refs_to_definitions_with_escaped_names_are_followed() -> None:
+    # compiled specs percent-encode pointer tokens (`#/$defs/my%20item`); a `$ref` left
+    # unresolved would make every value fail the oracle
+    spec = sb.compile(
+        {
+            "type": "object",
+            "$defs": {
+                "my item": {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+            },
+            "properties": {"x": {"$ref": "#/$defs/my%20item"}},
+            "required": ["x"],
+        }
+    )
+    value = find_any(sbst.instances(spec), lambda v: True)
+    assert isinstance(value["x"]["n"], int)
+
+
 def test_formats_patterns_and_bounds_are_honoured() -> None:
     value = find(sbst.instances(SCHEMA), lambda v: len(v.get("tags", [])) >= 2)
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", value["when"])
