@@ -25,7 +25,6 @@ anyone out of a finished job.
 
 from __future__ import annotations
 
-import re
 import string
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -55,6 +54,7 @@ from ._job import Job
 from ._modes import Mode
 from ._schema import Spec
 from ._schemafile import load_schema
+from ._tomldoc import REQUIRED, TomlDocument, located
 
 # Every key a job file may have, per table ("" is the top level). Anything else is an error,
 # because a misspelt key silently falling back to a default is the worst kind of mistake.
@@ -293,8 +293,7 @@ class JobFile:
         return side
 
     def _where(self, key: str, table: str = "") -> str:
-        line = _line_of(self.path.read_text(encoding="utf-8"), table, key)
-        return f"{self.path}:{line}" if line else str(self.path)
+        return located(self.path, self.path.read_text(encoding="utf-8"), key, table)
 
 
 class _TemplateFields(dict[str, str]):
@@ -343,47 +342,12 @@ def load_jobfile(
 
 def _build(path: Path, text: str, data: dict[str, Any], *, check_paths: bool = True) -> JobFile:
     base = path.parent
+    doc = TomlDocument(path, text, data)
+    doc.check_keys(_KEYS)
+    get, fail, where = doc.get, doc.fail, doc.where
 
-    def where(key: str, table: str = "") -> str:
-        line = _line_of(text, table, key)
-        return f"{path}:{line}" if line else str(path)
-
-    def fail(key: str, problem: str, table: str = "") -> InputError:
-        name = f"{table}.{key}" if table else key
-        return InputError(f"{where(key, table)}: {name}: {problem}")
-
-    for table, allowed in _KEYS.items():
-        section = data if not table else data.get(table, {})
-        if not isinstance(section, dict):
-            raise fail(table, f"must be a table, e.g. [{table}]")
-        for key in section:
-            if key not in allowed:
-                hint = _closest(key, allowed)
-                raise fail(
-                    key,
-                    "unknown key"
-                    + (f" (did you mean {hint!r}?)" if hint else "")
-                    + f"; allowed: {', '.join(sorted(allowed))}",
-                    table,
-                )
-
-    def get(key: str, kind: type | tuple[type, ...], default: Any = None, table: str = "") -> Any:
-        section = data if not table else data.get(table, {})
-        if key not in section:
-            if default is _REQUIRED:
-                raise InputError(
-                    f"{path}: {f'{table}.{key}' if table else key}: required"
-                    + (f" (add it to [{table}])" if table else "")
-                )
-            return default
-        value = section[key]
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            raise fail(key, f"expected {names}, got {value!r:.60}", table)
-        return value
-
-    schema = get("schema", str, _REQUIRED)
-    model = get("model", str, _REQUIRED)
+    schema = get("schema", str, REQUIRED)
+    model = get("model", str, REQUIRED)
     mode_name = get("mode", str, "auto")
     try:
         mode = Mode(mode_name)
@@ -396,7 +360,7 @@ def _build(path: Path, text: str, data: dict[str, Any], *, check_paths: bool = T
 
     if "input" not in data:
         raise InputError(f'{path}: [input] table required (path = "...", key = "...")')
-    in_path = base / get("path", str, _REQUIRED, "input")
+    in_path = base / get("path", str, REQUIRED, "input")
     if check_paths and not in_path.exists():
         raise fail("path", f"{in_path} does not exist", "input")
     fmt_name = get("format", str, None, "input")
@@ -413,7 +377,7 @@ def _build(path: Path, text: str, data: dict[str, Any], *, check_paths: bool = T
         except InputError:
             fmt = "jsonl"  # only the store matters to a read-only command
     # A folder's keys come from its file names, so only JSONL and CSV name a key field.
-    key_field = "" if fmt == "folder" else get("key", str, "" if not check_paths else _REQUIRED, "input")
+    key_field = "" if fmt == "folder" else get("key", str, "" if not check_paths else REQUIRED, "input")
     text_field = get("text", str, "text", "input")
     recursive = get("recursive", bool, False, "input")
     glob_value = get("glob", (str, list), None, "input")
@@ -482,30 +446,3 @@ def _build(path: Path, text: str, data: dict[str, Any], *, check_paths: bool = T
         tool_name=get("tool_name", str),
         allow_key_change=get("allow_key_change", bool, False),
     )
-
-
-_REQUIRED = object()
-
-
-def _line_of(text: str, table: str, key: str) -> int | None:
-    """The 1-based line where `key` is set in `[table]` ("" = top level), or where `[key]` opens."""
-    current = ""
-    assign = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
-    header = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-    for number, line in enumerate(text.splitlines(), start=1):
-        m = header.match(line)
-        if m:
-            current = m.group(1).strip()
-            if not table and current == key:
-                return number
-            continue
-        if current == table and assign.match(line):
-            return number
-    return None
-
-
-def _closest(word: str, choices: frozenset[str]) -> str | None:
-    import difflib
-
-    found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return found[0] if found else None
