@@ -10,6 +10,17 @@ A case gives exactly one of `text` (parsed with `parse_text`), `message` (a Mess
 `parse_message`) or `line` (a batch result line, as an object or a raw string).
 The test asserts every verdict: the good outputs recovered with the exact value, and every
 output that must be rejected rejected with the right kind.
+
+`spec` names a Python spec of `SPECS` or a JSON Schema of `SCHEMAS` (compiled as given, with no
+option: any root). Instead of `spec` a case may give `"schema": {...}`, a JSON Schema of its own.
+Specs compile on first use, so one spec that fails to compile fails only its own cases.
+Two optional checks beyond `repairs` (exact names, a subset of what the outcome lists):
+`"repair_kinds": ["wrap_list", ...]` - each must be the kind (the part before the first `:`) of
+some listed repair, for repairs whose path spelling the case does not pin; `"no_repairs": true` -
+the outcome lists no repair at all (clean JSON must come back untouched).
+
+The `heldout_*.jsonl` files were written apart from the parser, from the rules of issue 15 alone
+(each verdict decided from the rule, not from what the code did).
 """
 
 from __future__ import annotations
@@ -18,10 +29,10 @@ import json
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 import structbatch as sb
 from structbatch._parse import parse_message, parse_result_line, parse_text
@@ -104,14 +115,179 @@ TICKET_SCHEMA = {
     "additionalProperties": False,
 }
 
-SPECS: dict[str, sb.Spec[Any]] = {
-    "recipe": sb.compile(Recipe),
-    "order": sb.compile(Order),
-    "contact": sb.compile(CONTACT_SCHEMA),
-    "tags": sb.compile(list[str], wrap="tags", name="tags"),
-    "count": sb.compile(int, wrap="count", name="count"),
-    "ticket": sb.compile(TICKET_SCHEMA),
+
+class LineItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    description: str
+    quantity: int
+    unit_price: float
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["person"]
+    name: str
+    age: int
+
+
+class Company(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["company"]
+    name: str
+    employees: int
+
+
+class Review(BaseModel):
+    """Bounds, a Literal, lists and a bool, closed (extra="forbid")."""
+
+    model_config = ConfigDict(extra="forbid")
+    product: str
+    rating: Annotated[int, Field(ge=1, le=5)]
+    sentiment: Literal["positive", "negative", "mixed"]
+    pros: list[str]
+    cons: list[str]
+    would_recommend: bool
+
+
+class Shirt(BaseModel):
+    """Pydantic's default `extra="ignore"`: unknown keys are neither an error nor kept."""
+
+    size: Literal["small", "medium", "large"]
+    color: str
+
+
+def _nested_arrays(depth: int) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "integer"}
+    for _ in range(depth):
+        schema = {"type": "array", "items": schema}
+    return schema
+
+
+_CLOSED_ADDRESS = {
+    "type": "object",
+    "properties": {"street": {"type": "string"}, "city": {"type": "string"}, "country": {"type": "string"}},
+    "required": ["street", "city", "country"],
+    "additionalProperties": False,
 }
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    # closed at every depth, as the API's structured outputs require
+    "invoice_schema": {
+        "title": "Invoice",
+        "type": "object",
+        "properties": {
+            "invoice_number": {"type": "string"},
+            "vendor": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "address": _CLOSED_ADDRESS},
+                "required": ["name", "address"],
+                "additionalProperties": False,
+            },
+            "line_items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "description": {"type": "string"},
+                        "quantity": {"type": "integer"},
+                        "unit_price": {"type": "number"},
+                    },
+                    "required": ["description", "quantity", "unit_price"],
+                    "additionalProperties": False,
+                },
+            },
+            "currency": {"type": "string", "enum": ["USD", "EUR", "GBP"]},
+            "total": {"type": "number"},
+            "paid": {"type": "boolean"},
+            "notes": {"type": ["string", "null"]},
+        },
+        "required": ["invoice_number", "vendor", "line_items", "currency", "total", "paid", "notes"],
+        "additionalProperties": False,
+    },
+    # a top-level array of closed objects
+    "people_schema": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "role": {"type": "string", "enum": ["engineer", "manager", "designer"]},
+                "years": {"type": "integer"},
+            },
+            "required": ["name", "role", "years"],
+            "additionalProperties": False,
+        },
+    },
+    "score_schema": {"type": "integer"},
+    "price_schema": {"type": "number"},
+    "label_schema": {"type": "string", "enum": ["positive", "negative", "neutral"]},
+    "flag_schema": {"type": "boolean"},
+    "keywords_schema": {"type": "array", "items": {"type": "string"}},
+    # a root union: one closed object or a list of integers
+    "union_schema": {
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {"error": {"type": "string"}},
+                "required": ["error"],
+                "additionalProperties": False,
+            },
+            {"type": "array", "items": {"type": "integer"}},
+        ]
+    },
+    # a recursive closed object (deep nesting through a $ref)
+    "tree_schema": {
+        "title": "Tree",
+        "$defs": {
+            "node": {
+                "type": "object",
+                "properties": {
+                    "label": {"type": "string"},
+                    "children": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+                },
+                "required": ["label"],
+                "additionalProperties": False,
+            }
+        },
+        "$ref": "#/$defs/node",
+    },
+    "deep32": _nested_arrays(32),
+    "deep100": _nested_arrays(100),
+}
+
+_PY_SPECS: dict[str, Any] = {
+    "recipe": lambda: sb.compile(Recipe),
+    "order": lambda: sb.compile(Order),
+    "contact": lambda: sb.compile(CONTACT_SCHEMA),
+    "tags": lambda: sb.compile(list[str], wrap="tags", name="tags"),
+    "count": lambda: sb.compile(int, wrap="count", name="count"),
+    "ticket": lambda: sb.compile(TICKET_SCHEMA),
+    "lineitems": lambda: sb.compile(list[LineItem]),
+    "entity": lambda: sb.compile(Person | Company),
+    "review": lambda: sb.compile(Review),
+    "shirt": lambda: sb.compile(Shirt),
+    "sentiment": lambda: sb.compile(Literal["positive", "negative", "neutral"]),
+    "ints": lambda: sb.compile(list[int]),
+    "flag": lambda: sb.compile(bool),
+}
+
+
+class _Specs(dict[str, "sb.Spec[Any]"]):
+    """Name -> compiled spec, compiled on first use (a compile error fails only that spec's cases)."""
+
+    def __missing__(self, name: str) -> sb.Spec[Any]:
+        spec = _PY_SPECS[name]() if name in _PY_SPECS else sb.compile(SCHEMAS[name])
+        self[name] = spec
+        return spec
+
+
+SPECS: dict[str, sb.Spec[Any]] = _Specs()
+
+
+def spec_of(case: dict[str, Any]) -> sb.Spec[Any]:
+    if "schema" in case:
+        return sb.compile(case["schema"])
+    return SPECS[case["spec"]]
 
 
 def load_cases() -> list[dict[str, Any]]:
@@ -129,7 +305,7 @@ CASES = load_cases()
 
 
 def run(case: dict[str, Any]) -> sb.Outcome[Any]:
-    spec = SPECS[case["spec"]]
+    spec = spec_of(case)
     if "message" in case:
         return parse_message(spec, case["message"], prefill=case.get("prefill"))
     if "line" in case:
@@ -155,6 +331,8 @@ def test_corpus_is_large_and_well_formed() -> None:
     for case in CASES:
         assert case["expect"] == "ok" or case["expect"] in kinds, case["id"]
         assert sum(k in case for k in ("text", "message", "line")) == 1, case["id"]
+        assert sum(k in case for k in ("spec", "schema")) == 1, case["id"]
+        assert "spec" not in case or case["spec"] in _PY_SPECS or case["spec"] in SCHEMAS, case["id"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
@@ -165,6 +343,9 @@ def test_case(case: dict[str, Any]) -> None:
     if out.ok:
         assert as_json(out.value) == case["value"], case["where"]
         assert set(case.get("repairs", ())) <= set(out.repairs), (case["where"], out.repairs)
+        kinds = {r.split(":", 1)[0] for r in out.repairs}
+        assert set(case.get("repair_kinds", ())) <= kinds, (case["where"], out.repairs)
+        assert not (case.get("no_repairs") and out.repairs), (case["where"], out.repairs)
 
 
 def test_corpus_scores() -> None:
