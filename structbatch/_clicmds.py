@@ -220,6 +220,8 @@ def cmd_run(ctx: Context) -> int:
     cfg = _load(args)
     cfg.spec()  # the schema is checked (and cached) before any input is read
     stats = cfg.check_inputs()  # every row read and rendered before anything is submitted
+    if args.count_tokens is not None and not args.dry_run:
+        raise UsageError("--count-tokens and --no-count-tokens go with --dry-run (a run sends the requests)")
     if args.dry_run:
         return dry_run(ctx, cfg, stats)
     _report_inputs(ctx, cfg, stats)
@@ -237,12 +239,31 @@ def dry_run(ctx: Context, cfg: JobFile, stats: InputStats) -> int:
     """`run --dry-run`: the plan, printed; nothing is submitted."""
     from ._cliplan import plan, plan_text
 
-    doc = plan(cfg, stats)
+    with _counting_client(ctx) as client:
+        doc = plan(cfg, stats, client)
+    if client is None and ctx.args.count_tokens is None:
+        ctx.note(
+            "input tokens from bytes: with ANTHROPIC_API_KEY set or --emulator, count_tokens (free) counts samples"
+        )
     for line in stats.skipped_report():
         ctx.note(f"  {line}")
     ctx.say(plan_text(doc))
     ctx.emit(doc)
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _counting_client(ctx: Context) -> Iterator[anthropic.Anthropic | None]:
+    """The client `run --dry-run` counts tokens with (`count_tokens` is free): by default the
+    embedded emulator's with --emulator, or the environment's key when set; `--count-tokens`
+    insists (a usage error without either), `--no-count-tokens` makes no client (tokens from bytes)."""
+    wanted = ctx.args.count_tokens  # None: whenever a client is at hand
+    at_hand = bool(ctx.args.emulator or os.environ.get("ANTHROPIC_API_KEY"))
+    if wanted is False or (wanted is None and not at_hand):
+        yield None
+        return
+    with _api(ctx.args, ctx) as client:
+        yield client
 
 
 def cmd_submit(ctx: Context) -> int:

@@ -2,22 +2,27 @@
 
 The job file's inputs are added to a scratch in-memory job and `Job.plan()` is asked, so the
 numbers come from the code that submits (params building, system merge, salted custom_ids,
-sizing, sharding, pricing). No client is made and nothing is sent anywhere.
+sizing, sharding, pricing). Nothing is submitted. Given a client (the environment's key, or
+`--emulator`), the input tokens come from the free `count_tokens` on a few samples; without one,
+from bytes; the output says which.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._jobfile import InputStats, JobFile
 from ._progress import human
 
+if TYPE_CHECKING:
+    import anthropic
 
-def plan(cfg: JobFile, stats: InputStats) -> dict[str, Any]:
-    """The dry run as one JSON-ready document."""
-    with cfg.job(None, store=":memory:") as job:
+
+def plan(cfg: JobFile, stats: InputStats, client: anthropic.Anthropic | None = None) -> dict[str, Any]:
+    """The dry run as one JSON-ready document; `client` (if any) counts tokens on samples."""
+    with cfg.job(client, store=":memory:") as job:
         job.add_many(cfg.items())
-        planned = job.plan(count_tokens=False)
+        planned = job.plan(count_tokens=client is not None)
     return {
         "command": "run --dry-run",
         "job": str(cfg.path),

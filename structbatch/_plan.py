@@ -19,7 +19,7 @@ import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
@@ -43,6 +43,9 @@ SAMPLES = 5
 #: Bytes of request JSON per token, for the estimate without `count_tokens`.
 BYTES_PER_TOKEN = 4
 
+#: Where a plan's input-token estimate came from.
+TokenSource = Literal["count_tokens", "bytes"]
+
 
 @dataclass(frozen=True, slots=True)
 class PlannedBatch:
@@ -61,7 +64,8 @@ class Plan:
     `body_bytes` of the batch bodies (entries, commas and wrappers) as POSTed. `too_large` keys
     fit no batch: they are final `api_error`s, never sent. `first_submit` is how many of the
     batches one `submit()` creates under the queue cap (`max_queued_requests`).
-    `token_method` says how `input_tokens` was estimated. Costs are US$ at batch prices (None
+    `token_method` says how `input_tokens` was estimated, and `token_source` in one word:
+    `"count_tokens"` (samples counted by the API) or `"bytes"`. Costs are US$ at batch prices (None
     for a model without a price); `max_output_cost` assumes every answer uses its `max_tokens`.
     """
 
@@ -82,6 +86,7 @@ class Plan:
     input_cost: float | None
     max_output_cost: float | None
     price: Price | None = field(default=None)
+    token_source: TokenSource = "bytes"
 
     @property
     def cost(self) -> float | None:
@@ -107,6 +112,7 @@ class Plan:
             "batch_caps": {"requests": self.limits.max_requests, "bytes": self.limits.max_bytes},
             "estimated_input_tokens": self.input_tokens,
             "token_estimate": self.token_method,
+            "token_source": self.token_source,
             "max_output_tokens": self.max_output_tokens,
             "estimated_input_cost_usd": self.input_cost,
             "max_output_cost_usd": self.max_output_cost,
@@ -148,7 +154,9 @@ def plan(
         room -= b.requests
     request_bytes = sum(size_of.values())
     counts = store.count_requests()
-    input_tokens, method = _estimate_tokens(store, [s for s, _ in sizes], request_bytes, api, retry, sleep)
+    input_tokens, source, method = _estimate_tokens(
+        store, [s for s, _ in sizes], request_bytes, api, retry, sleep
+    )
     max_out = _max_output_tokens(store)
     return Plan(
         model=config.model,
@@ -164,6 +172,7 @@ def plan(
         limits=config.limits,
         input_tokens=input_tokens,
         token_method=method,
+        token_source=source,
         max_output_tokens=max_out,
         input_cost=batch_cost(config.model, Usage(input_tokens=input_tokens)),
         max_output_cost=batch_cost(config.model, Usage(output_tokens=max_out)),
@@ -178,9 +187,10 @@ def _estimate_tokens(
     api: anthropic.Anthropic | None,
     retry: RetryPolicy,
     sleep: Callable[[float], None],
-) -> tuple[int, str]:
-    by_bytes = (
+) -> tuple[int, TokenSource, str]:
+    by_bytes: tuple[int, TokenSource, str] = (
         request_bytes // BYTES_PER_TOKEN,
+        "bytes",
         f"estimated from {request_bytes:,} bytes of request JSON ({BYTES_PER_TOKEN} bytes per token)",
     )
     if api is None or not seqs or request_bytes == 0:
@@ -202,11 +212,15 @@ def _estimate_tokens(
             )
         except (anthropic.APIStatusError, anthropic.APIConnectionError) as exc:
             log.warning("plan: count_tokens failed (%s); estimating tokens from bytes", exc)
-            return by_bytes[0], by_bytes[1] + f"; count_tokens failed: {type(exc).__name__}"
+            return by_bytes[0], "bytes", by_bytes[2] + f"; count_tokens failed: {type(exc).__name__}"
         sample_tokens += int(counted.input_tokens)
         sample_bytes += sizes[seq]
     tokens = round(sample_tokens * request_bytes / sample_bytes)
-    return tokens, f"count_tokens on {len(picked)} sample(s), scaled by bytes to {len(seqs):,} requests"
+    return (
+        tokens,
+        "count_tokens",
+        f"count_tokens on {len(picked)} sample(s), scaled by bytes to {len(seqs):,} requests",
+    )
 
 
 def _max_output_tokens(store: Store) -> int:

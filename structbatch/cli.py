@@ -147,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dry-run", action="store_true", help="check inputs and show counts, bytes, batches and cost"
     )
+    p.add_argument(
+        "--count-tokens",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --dry-run: estimate input tokens with the free count_tokens on a few samples "
+        "(default: when ANTHROPIC_API_KEY is set or with --emulator), or from bytes (--no-count-tokens)",
+    )
     add_emulator_options(p)  # --emulator and --emulator-* (structbatch.emulator._options)
     p.set_defaults(func="cmd_run")
 

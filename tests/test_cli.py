@@ -59,7 +59,9 @@ def test_run_writes_results_failures_and_summary(
     results = lines(tmp_path / "job.results.jsonl")
     assert [r["key"] for r in results] == ["k0", "k1", "k2", "k3", "k4"]
     ok = results[0]
-    assert ok["ok"] is True and isinstance(ok["value"], dict) and ok["custom_id"].startswith("k0-")  # the key, then the job salt
+    assert (
+        ok["ok"] is True and isinstance(ok["value"], dict) and ok["custom_id"].startswith("k0-")
+    )  # the key, then the job salt
     assert {"attempts", "usage", "repairs", "mode"} <= set(ok)
     failures = lines(tmp_path / "job.failures.jsonl")
     assert [(f["key"], f["failure"]["kind"]) for f in failures] == [("k2", "truncated")]  # type: ignore[index]
@@ -83,12 +85,53 @@ def test_run_all_ok_exits_0_and_json_for_scripts(
 
 def test_dry_run_submits_nothing(emu: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     job = make_job(tmp_path, n=25, tables="[limits]\nmax_requests = 10\n")
-    assert main(["run", str(job), "--dry-run", "--json"]) == 0
+    assert main(["run", str(job), "--dry-run", "--json", "--no-count-tokens"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["keys"] == 25 and doc["batches"] == 3 and doc["mode"] == "tool"
-    assert doc["request_bytes"] > 0 and doc["estimated_input_tokens"] > 0
+    assert doc["request_bytes"] > 0 and doc["estimated_input_tokens"] == doc["request_bytes"] // 4
     assert doc["estimated_input_cost_usd"] > 0 and "bytes of request JSON" in doc["token_estimate"]
-    assert emu.call_counts().get("create", 0) == 0 and not (tmp_path / "job.db").exists()
+    assert doc["token_source"] == "bytes"
+    assert emu.call_counts().get("create", 0) == 0 and emu.call_counts().get("count_tokens", 0) == 0
+    assert not (tmp_path / "job.db").exists()
+
+
+def test_dry_run_counts_tokens_when_a_key_is_set(
+    emu: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With a client at hand the dry run asks the free count_tokens for 5 samples (spread over
+    the 25 keys) and says so; still nothing is created."""
+    job = make_job(tmp_path, n=25)
+    assert main(["run", str(job), "--dry-run"]) == 0
+    out, err = capsys.readouterr()
+    assert "count_tokens on 5 sample(s), scaled by bytes to 25 requests" in out
+    assert "...WXYZ" in err and KEY not in out + err
+    assert emu.call_counts()["count_tokens"] == 5 and emu.call_counts().get("create", 0) == 0
+    assert main(["run", str(job), "--dry-run", "--json", "--count-tokens"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["token_source"] == "count_tokens" and doc["estimated_input_tokens"] > 0
+    assert doc["estimated_input_tokens"] != doc["request_bytes"] // 4  # counted, not the bytes rule
+    assert emu.call_counts()["count_tokens"] == 10 and not (tmp_path / "job.db").exists()
+
+
+def test_dry_run_counts_tokens_with_the_embedded_emulator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No key: --emulator's count_tokens counts (and leaves no state file); without either the
+    estimate is from bytes and stderr says how to count; --count-tokens then is a usage error."""
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+    job = make_job(tmp_path, n=3)
+    assert main(["run", str(job), "--dry-run", "--json", "--emulator"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["token_source"] == "count_tokens" and "embedded emulator" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "job.toml"]
+    assert main(["run", str(job), "--dry-run", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["token_source"] == "bytes" and "count_tokens (free) counts samples" in err
+    assert main(["run", str(job), "--dry-run", "--count-tokens"]) == 2
+    assert "ANTHROPIC_API_KEY is not set" in capsys.readouterr().err
+    assert main(["run", str(job), "--no-count-tokens", "--emulator"]) == 2  # only with --dry-run
+    assert "go with --dry-run" in capsys.readouterr().err
 
 
 def test_submit_status_collect_results(

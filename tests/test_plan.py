@@ -41,9 +41,11 @@ def test_plan_matches_what_submit_sends(tmp_path: Path) -> None:
         assert plan.keys == 20 and len(plan.batches) == 3
         assert [b.requests for b in plan.batches] == [7, 7, 6]
         assert plan.token_method.startswith("estimated from") and plan.input_tokens > 0
+        assert plan.token_source == "bytes" and plan.as_dict()["token_source"] == "bytes"
         assert plan.input_cost is not None and plan.max_output_tokens == 20 * 1024
         counted = job.plan(count_tokens=True)
         assert counted.token_method.startswith("count_tokens on 5 sample")
+        assert counted.token_source == "count_tokens"
         assert emu.call_counts()["count_tokens"] == 5
         job.submit()
         assert [len(b) for b in rec.bodies] == [b.bytes for b in plan.batches]
