@@ -4,9 +4,10 @@ A key's *try* is everything sent for it under one set of params: the first send,
 after an expiry or an overload, and re-asks. Its final outcome ends the try. `retry` starts a new
 try for chosen finished keys, with changed params (say `max_tokens=4096` after truncations):
 
-- The finished try is archived in the `tries` table (created on first use, so older stores need
-  no migration): its custom_id, params as built (re-ask turns removed), attempts, token usage,
-  and its outcome (failure, or value for an ok key sent again). Nothing is ever deleted.
+- The finished try is archived in the `tries` table (`_tries`; created on first use, so older
+  stores need no migration): its custom_id, params as built (re-ask turns removed), attempts,
+  token usage, and its outcome (failure, or value for an ok key sent again). Nothing is ever
+  deleted.
 - The request row is rebuilt from the same stored bytes — the original turns, the same mode,
   system and tool — with the changes applied, gets a *fresh* custom_id (`<key>-r<n>` plus the
   job's salt, or a hashed form), and becomes pending. The engine then submits it like any other
@@ -34,38 +35,24 @@ import orjson
 from . import _batching as batching
 from ._config import JobConfig
 from ._errors import InputError, JobError, ModeError
-from ._modes import MODES, Mode, resolve_mode
-from ._outcome import Failure, FailureKind, Usage
+from ._modes import Mode, resolve_mode
+from ._outcome import FailureKind
 from ._schema import Spec
 from ._store import Store
 from ._store_batches import chunks
 
-# This module owns the `tries` table and writes request rows directly (through the store's
-# connection, within the store's transactions): the store's own methods stay as they are.
+# `Try`, `failure_of`, `history`, `matches_a_try` and `tries_exist` moved to `_tries`; `structbatch`,
+# `_job`, `_reading` and `_adding` still import them from here, hence the `as` re-exports.
+from ._tries import Try as Try
+from ._tries import archive, as_built_params, ever_sent, next_try_numbers, usage_of_tries
+from ._tries import failure_of as failure_of
+from ._tries import history as history
+from ._tries import matches_a_try as matches_a_try
+from ._tries import tries_exist as tries_exist
 
-_TRIES_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tries (
-    seq INTEGER NOT NULL,
-    n INTEGER NOT NULL,
-    key TEXT NOT NULL,
-    custom_id TEXT NOT NULL,
-    params BLOB NOT NULL,
-    attempts INTEGER NOT NULL,
-    reasks INTEGER NOT NULL,
-    in_tok INTEGER NOT NULL,
-    out_tok INTEGER NOT NULL,
-    cw_tok INTEGER NOT NULL,
-    cr_tok INTEGER NOT NULL,
-    ok INTEGER NOT NULL,
-    kind TEXT,
-    value BLOB,
-    failure BLOB,
-    raw BLOB,
-    changes TEXT NOT NULL,
-    retried_at REAL NOT NULL,
-    PRIMARY KEY (seq, n)
-)
-"""
+# This module writes request rows directly (through the store's connection, within the store's
+# transactions), and the earlier tries into the `tries` table that `_tries` owns: the store's own
+# methods stay as they are.
 
 #: Params a retry may not change: they are the spec's and the mode's (or the job's identity).
 #: A different prompt, model or schema is a new job.
@@ -81,43 +68,6 @@ FIXED_PARAMS = {
 
 # Params that `check_mode` must not see as mode-relevant extras (they are built by the mode).
 _BUILT = frozenset({"messages", "model", "max_tokens", "system", "tools", "tool_choice", "output_config"})
-
-
-@dataclass(frozen=True, slots=True)
-class Try:
-    """One earlier try of a key, archived when the key was retried.
-
-    `number` is 1 for the first try. `outcome_kind` is the try's final kind (`"ok"` for a
-    success sent again), `failure` its `Failure` (None for ok). `usage` covers this try alone.
-    `changes` are the param changes the retry applied after this try (None: param removed).
-    """
-
-    number: int
-    custom_id: str
-    ok: bool
-    failure: Failure | None
-    attempts: int
-    usage: Usage
-    params: Mapping[str, Any]
-    changes: Mapping[str, Any]
-    retried_at: float
-
-    @property
-    def outcome_kind(self) -> str:
-        return "ok" if self.failure is None else self.failure.kind.value
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "try": self.number,
-            "custom_id": self.custom_id,
-            "ok": self.ok,
-            "kind": None if self.failure is None else self.failure.kind.value,
-            "message": None if self.failure is None else self.failure.message,
-            "attempts": self.attempts,
-            "usage": self.usage.as_dict(),
-            "changes": dict(self.changes),
-            "retried_at": self.retried_at,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,8 +158,8 @@ def retry(
     if not rows:
         return Retried((), {}, dict(changes))
     _check_collected(store, [r.seq for r in rows])
-    numbers = _next_numbers(store, [r.seq for r in rows])
-    earlier_usage = _usage_so_far(store, [r.seq for r in rows])
+    numbers = next_try_numbers(store, [r.seq for r in rows])
+    earlier_usage = usage_of_tries(store, [r.seq for r in rows])
     taken: set[str] = set()
     updates: list[tuple[Any, ...]] = []
     archived: list[tuple[Any, ...]] = []
@@ -257,8 +207,7 @@ def retry(
         updates.append((cid, messages_json, shape, int(prefilled), size, r.seq))
     with store.transaction():
         db = store._db
-        db.execute(_TRIES_SCHEMA)
-        db.executemany(f"INSERT INTO tries VALUES ({','.join('?' * 18)})", archived)
+        archive(db, archived)
         db.executemany(
             "UPDATE requests SET custom_id=?, messages=?, shape=?, prefilled=?, size=?, state='pending', "
             "attempts=0, reasks=0 WHERE seq=? AND state='done'",
@@ -355,58 +304,15 @@ def _check_collected(store: Store, seqs: Sequence[int]) -> None:
             )
 
 
-def tries_exist(store: Store) -> bool:
-    return store._db.execute("SELECT 1 FROM sqlite_master WHERE name='tries'").fetchone() is not None
-
-
-def _next_numbers(store: Store, seqs: Sequence[int]) -> dict[int, int]:
-    """The number the current try of each request gets when archived (1 for the first)."""
-    out = dict.fromkeys(seqs, 1)
-    if not tries_exist(store):
-        return out
-    for chunk in chunks(seqs):
-        marks = ",".join("?" * len(chunk))
-        for seq, n in store._db.execute(
-            f"SELECT seq, MAX(n) FROM tries WHERE seq IN ({marks}) GROUP BY seq", chunk
-        ):
-            out[int(seq)] = int(n) + 1
-    return out
-
-
-def _usage_so_far(store: Store, seqs: Sequence[int]) -> dict[int, tuple[int, int, int, int]]:
-    """Tokens of the earlier tries per request (the request row holds the running total)."""
-    out: dict[int, tuple[int, int, int, int]] = {}
-    if not tries_exist(store):
-        return out
-    for chunk in chunks(seqs):
-        marks = ",".join("?" * len(chunk))
-        for seq, a, b, c, d in store._db.execute(
-            f"SELECT seq, SUM(in_tok), SUM(out_tok), SUM(cw_tok), SUM(cr_tok) FROM tries WHERE seq IN ({marks}) "
-            "GROUP BY seq",
-            chunk,
-        ):
-            out[int(seq)] = (int(a), int(b), int(c), int(d))
-    return out
-
-
 def _fresh_custom_id(store: Store, key: str, number: int, job_salt: str, taken: set[str]) -> str:
     """`<key>-r<number>-<salt>` (a hashed form for long keys), never used before in this job."""
     base = f"{key}-r{number}"
     cid = batching.custom_id_for(base, job=job_salt)
     salt = 0
-    while cid in taken or store.custom_ids_taken([cid]) or _ever_sent(store, cid):
+    while cid in taken or store.custom_ids_taken([cid]) or ever_sent(store, cid):
         salt += 1
         cid = batching.custom_id_for(base, salt=salt, job=job_salt)
     return cid
-
-
-def _ever_sent(store: Store, custom_id: str) -> bool:
-    if not tries_exist(store):
-        return False
-    return (
-        store._db.execute("SELECT 1 FROM tries WHERE custom_id=? LIMIT 1", (custom_id,)).fetchone()
-        is not None
-    )
 
 
 def _changed(
@@ -432,74 +338,3 @@ def _changed(
     except ModeError as exc:
         raise ModeError(f"retry: key {key!r}: {exc}") from exc
     return new
-
-
-def as_built_params(params: dict[str, Any], *, reasks: int, mode: str) -> dict[str, Any]:
-    """A request's params as first built for its try: without the turns re-asks appended.
-
-    Each re-ask appends two turns, the model's answer and the feedback (`_reask`); in PREFILL mode
-    the prefill turn stays last. The conversation is only ever extended, so this is exact.
-    """
-    if not reasks:
-        return params
-    turns = list(params.get("messages") or [])
-    extra = 2 * reasks
-    if MODES[Mode(mode)].prefill is not None and turns and turns[-1].get("role") == "assistant":
-        turns = turns[: -(extra + 1)] + turns[-1:]
-    else:
-        turns = turns[:-extra]
-    return {**params, "messages": turns}
-
-
-# -- reading the history ---------------------------------------------------------------------------
-
-
-def history(store: Store, key: str) -> list[Try]:
-    """Every earlier try of `key`, oldest first (empty for a key never retried)."""
-    if not tries_exist(store):
-        return []
-    cur = store._db.execute(
-        "SELECT t.n, t.custom_id, t.ok, t.kind, t.failure, t.attempts, t.in_tok, t.out_tok, t.cw_tok, t.cr_tok, "
-        "t.params, t.changes, t.retried_at FROM tries t JOIN requests r ON r.seq=t.seq AND r.key=t.key "
-        "WHERE t.key=? ORDER BY t.n",
-        (key,),
-    )
-    return [
-        Try(
-            number=int(n),
-            custom_id=str(cid),
-            ok=bool(ok),
-            failure=None if ok else failure_of(kind, failure),
-            attempts=int(attempts),
-            usage=Usage(int(a), int(b), int(c), int(d)),
-            params=orjson.loads(params),
-            changes=orjson.loads(changes),
-            retried_at=float(at),
-        )
-        for n, cid, ok, kind, failure, attempts, a, b, c, d, params, changes, at in cur
-    ]
-
-
-def failure_of(kind: str | None, payload: bytes | None) -> Failure:
-    data = orjson.loads(payload) if payload else {}
-    return Failure(FailureKind(str(kind)), str(data.get("message", "")), data.get("details") or {})
-
-
-def matches_a_try(store: Store, key: str, params: bytes) -> bool:
-    """Whether `params` are what `key` was built with for one of its tries: re-adding the key
-    with them is a no-op (a script run again after a retry or a re-ask)."""
-    row = store._db.execute("SELECT seq, mode, reasks FROM requests WHERE key=?", (key,)).fetchone()
-    if row is None:
-        return False
-    seq, mode, reasks = int(row[0]), str(row[1]), int(row[2])
-    current = as_built_params(orjson.loads(store.params_of(seq)), reasks=reasks, mode=mode)
-    if batching.encode_params(current) == params:
-        return True
-    if not tries_exist(store):
-        return False
-    return (
-        store._db.execute(
-            "SELECT 1 FROM tries WHERE seq=? AND key=? AND params=? LIMIT 1", (seq, key, params)
-        ).fetchone()
-        is not None
-    )
