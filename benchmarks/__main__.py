@@ -1,4 +1,4 @@
-"""`python -m benchmarks [--quick] [--only parse,shard,e2e,memory]`: ratios against baselines.
+"""`python -m benchmarks [--quick] [--only parse,shard,add,e2e,memory] [--e2e-n N]`: ratios against baselines.
 
 Every figure that matters is a ratio measured in the same run (these machines are shared and
 noisy). Prints a table and writes `benchmarks/results/latest.json`.
@@ -31,6 +31,8 @@ from models import Invoice  # type: ignore[import-not-found]  # noqa: E402
 import structbatch as sb  # noqa: E402
 
 from . import _adds, _data, _orders  # noqa: E402
+from ._e2e import bench_e2e  # noqa: E402
+from ._serve import Server  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -257,75 +259,10 @@ def bench_shard(n: int, repeat: int) -> dict[str, Any]:
 # ---- end to end ---------------------------------------------------------------------------------
 
 
-class _Server:
-    """The emulator in a child process (`benchmarks._serve`), so it does not share our GIL."""
-
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks._serve", *args], cwd=ROOT, stdout=subprocess.PIPE, text=True
-        )
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
-        if not self.url.startswith("http"):
-            raise RuntimeError(f"emulator did not start: {self.url!r}")
-
-    def __enter__(self) -> _Server:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.proc.kill()
-        self.proc.wait()
-
-
 def _client(url: str) -> Any:
     import anthropic
 
     return anthropic.Anthropic(base_url=url, api_key="sk-emu-bench0000", max_retries=2, timeout=600)
-
-
-def bench_e2e(n: int) -> dict[str, Any]:
-    spec = sb.compile(Invoice)
-    texts = [f"Invoice {i}: Vendor {i % 97} GmbH, 3 widgets at 12.50 EUR" for i in range(n)]
-    poll = sb.PollPolicy(initial=0.05, factor=1.5, maximum=0.5)
-    with _Server() as server, tempfile.TemporaryDirectory() as tmp:
-        client = _client(server.url)
-        prebuilt = [
-            {"custom_id": f"k{i}", "params": spec.params(t, model="claude-haiku-4-5", max_tokens=1024)}
-            for i, t in enumerate(texts)
-        ]
-        t = time.perf_counter()
-        ok = 0
-        # 40,000 requests of this size stay under the 256 MB body limit; all batches are created
-        # first, then awaited, as a careful hand-written loop would.
-        ids = [
-            client.messages.batches.create(requests=prebuilt[i : i + 40_000]).id for i in range(0, n, 40_000)
-        ]
-        for batch_id in ids:
-            while client.messages.batches.retrieve(batch_id).processing_status != "ended":
-                time.sleep(0.05)
-            for r in client.messages.batches.results(batch_id):
-                ok += r.result.type == "succeeded"
-        bare = time.perf_counter() - t
-        del prebuilt
-
-        t = time.perf_counter()
-        job = sb.Job(spec, model="claude-haiku-4-5", store=Path(tmp) / "e2e.db", client=client, poll=poll)
-        job.add_many({"key": f"k{i}", "messages": text} for i, text in enumerate(texts))
-        added = time.perf_counter() - t
-        summary = job.run()
-        total = time.perf_counter() - t
-        store_mb = sum(p.stat().st_size for p in Path(tmp).glob("e2e.db*")) / 1e6
-        request_mb = sum(r[0] for r in job.store._db.execute("SELECT SUM(size) FROM requests")) / 1e6
-        job.close()
-    return {
-        "rows": {
-            "bare SDK loop (create, poll, results())": {"seconds": bare, "succeeded": ok},
-            "structbatch add_many + run": {"seconds": total, "add_seconds": added, "ok": summary.ok},
-        },
-        "ratios": {"e2e_vs_bare_sdk": total / bare, "store_size_vs_request_bytes": store_mb / request_mb},
-        "store_mb": store_mb,
-        "request_mb": request_mb,
-    }
 
 
 # ---- memory -------------------------------------------------------------------------------------
@@ -365,7 +302,7 @@ print(before, peak, secs, job.summary().ok)
 
 def bench_memory(sizes_mb: Iterable[int], items: int = 20) -> dict[str, Any]:
     rows: dict[str, Any] = {}
-    with _Server("--big", str(items)) as server, tempfile.TemporaryDirectory() as tmp:
+    with Server("--big", str(items)) as server, tempfile.TemporaryDirectory() as tmp:
         probe = None
         for mb in sizes_mb:
             if probe is None:  # size of one result line, measured on a 1,000-request batch
@@ -431,6 +368,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run, not for the record)")
     ap.add_argument("--only", default="parse,shard,add,e2e,memory")
     ap.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    ap.add_argument(
+        "--e2e-n", type=int, default=None, help="inputs end to end (1,000,000; 2,000 with --quick)"
+    )
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
     q = args.quick
@@ -446,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         "parse": lambda: bench_parse(10_000 if q else 100_000, 2 if q else 3),
         "shard": lambda: bench_shard(50_000 if q else 1_000_000, 2),
         "add": lambda: _adds.bench_add(Invoice, 10_000 if q else 100_000),
-        "e2e": lambda: bench_e2e(5_000 if q else 100_000),
+        "e2e": lambda: bench_e2e(args.e2e_n or (2_000 if q else 1_000_000)),
         "memory": lambda: bench_memory([16, 32] if q else [64, 128, 256]),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
