@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 import pydantic
 
+from . import _jsonschema_walk as jsw
 from ._coerce import coerce, enum_words, settle_words
 from ._lenient import BareWord, JSONProblem, same_json
 from ._schema import Spec
@@ -153,11 +154,17 @@ def _reshapes(spec: Spec[Any], value: Any) -> list[tuple[Any, tuple[str, ...]]]:
 
     A single-key object (`{"recipe": {...}}`), a tool call naming our tool written out as text,
     a one-element list; for a wrapped spec also the bare value (`[...]` for `{"items": [...]}`).
-    An object that uses a key the schema's root names (a property, a required key) is taken as
-    written, never reshaped: unwrapping it would drop that key, and wrapping it would hide why
-    it is invalid (`{"toString": {"length": 37}}` stays invalid for a schema whose `toString`
-    it violates). The one exception is a tool call naming our tool (`{"name": "contact",
-    "input": {...}}`): its `name` is the envelope's, whatever the schema calls `name`.
+    The rule is that a reshape never turns an invalid instance into a valid one by guessing:
+    `{k: sub}` is unwrapped only when both readings are clear. `k` is a label, not data: the
+    schema names it nowhere for its instance (`properties`, `patternProperties`, `required`,
+    `dependentRequired`, `dependentSchemas`, a `propertyNames` const or enum, in the root or any
+    subschema applying to it). And `sub` is the instance: an object using a key the schema
+    describes its instance with (`properties`, `required`; the wrap key of a wrapped spec), or
+    a scalar or list under a key naming the spec. So `{"toString": {"length": 37}}` stays
+    invalid for a schema whose `toString` property it violates, and `{"aaA": {}}` for a map
+    whose key names must match `^a+$` (one entry of the map, not a wrapper around `{}`). The
+    one exception to "a named key is never reshaped" is a tool call naming our tool
+    (`{"name": "contact", "input": {...}}`): its `name` is the envelope's.
     """
     facts = spec_facts(spec)
     if isinstance(value, dict) and facts.names_any(value):
@@ -168,10 +175,12 @@ def _reshapes(spec: Spec[Any], value: Any) -> list[tuple[Any, tuple[str, ...]]]:
     if isinstance(value, dict):
         if len(value) == 1 and not facts.names_any(value):
             ((key, sub),) = value.items()
-            # A whole object under one key is strong evidence; a bare scalar or list is only
-            # ours when the key names it (`{"year": 1999}` is not a `count`).
+            # The key must be a label, the value the instance: an object that uses a key the
+            # schema describes its instance with, or a scalar or list under a key naming the
+            # spec (`{"year": 1999}` is not a `count`; `{"aaA": {}}` is one entry of a map).
             named = _norm(key) in {_norm(spec.name), _norm(spec.wrap or "")}
-            if key != spec.wrap and (isinstance(sub, dict) or named):
+            evident = isinstance(sub, dict) and (spec.wrap in sub or any(k in facts.evidence for k in sub))
+            if key != spec.wrap and (evident or named):
                 inner.append((sub, (f"unwrap:{key}",)))
         if value.get("name") == spec.name:
             for key in _TOOL_CALL_KEYS:
@@ -196,26 +205,88 @@ def _reshapes(spec: Spec[Any], value: Any) -> list[tuple[Any, tuple[str, ...]]]:
 class _SpecFacts:
     """What the text parser reads off a spec's schema once (kept per spec, see `spec_facts`)."""
 
-    __slots__ = ("names", "patterns", "words")
+    __slots__ = ("evidence", "names", "patterns", "words")
 
     def __init__(self, spec: Spec[Any]) -> None:
         schema = spec.schema
         #: one-word enum members: the bare words the tolerant parser may read as strings
         self.words = frozenset(w for w in enum_words(schema) if _WORD.fullmatch(w))
-        props = schema.get("properties")
-        required = schema.get("required")
-        names = set(props) if isinstance(props, dict) else set()
-        if isinstance(required, list):
-            names.update(k for k in required if isinstance(k, str))
-        #: keys the root names: an object using one is never reshaped
+        names: set[str] = set()
+        patterns: set[str] = set()
+        _instance_keys(schema, schema, names, patterns, set(), evidence=None)
+        #: keys the root names in any way: an object using one is never reshaped
         self.names = frozenset(names)
-        patterns = schema.get("patternProperties")
-        self.patterns = tuple(_pattern(p) for p in patterns) if isinstance(patterns, dict) else ()
+        self.patterns = tuple(_pattern(p) for p in sorted(patterns))
+        #: keys that say an object is the instance (`properties`, `required`): an object under
+        #: a wrapper key must use one of them to be unwrapped
+        found: set[str] = set()
+        target: Any = schema
+        if spec.wrap is not None:  # the value's own schema, under the wrap key
+            props = schema.get("properties")
+            target = props.get(spec.wrap) if isinstance(props, dict) else None
+        if isinstance(target, dict):
+            _instance_keys(schema, target, set(), set(), set(), evidence=found)
+        self.evidence = frozenset(found)
 
     def names_any(self, value: Mapping[str, Any]) -> bool:
         if any(key in self.names for key in value):
             return True
         return any(p.search(key) for p in self.patterns for key in value)
+
+
+#: keywords whose subschemas apply to the same instance as the schema holding them
+_IN_PLACE_LISTS = ("allOf", "anyOf", "oneOf")
+_IN_PLACE = ("not", "if", "then", "else")
+
+
+def _instance_keys(
+    root: Any, node: Any, names: set[str], patterns: set[str], seen: set[int], *, evidence: set[str] | None
+) -> None:
+    """Collect the keys a schema names for its instance object, through every subschema that
+    applies to that same instance (`allOf`/`anyOf`/`oneOf`/`not`/`if`/`then`/`else`, the values of
+    `dependentSchemas`, local `$ref`s).
+
+    `names`: every way of naming a key (`properties`, `required`, `dependentRequired`,
+    `dependentSchemas`, the strings of a `propertyNames` `const`/`enum`), and `patterns` from
+    `patternProperties`. `evidence`, when given, gets only `properties` and `required`: the keys
+    that describe what the instance holds (a key `dependentSchemas` names is a trigger, not content).
+    """
+    if not isinstance(node, dict) or id(node) in seen:
+        return
+    seen.add(id(node))
+    props = node.get("properties")
+    required = node.get("required")
+    described = [*(props if isinstance(props, dict) else ())]
+    described += [k for k in required if isinstance(k, str)] if isinstance(required, list) else []
+    names.update(described)
+    if evidence is not None:
+        evidence.update(described)
+    pattern_props = node.get("patternProperties")
+    if isinstance(pattern_props, dict):
+        patterns.update(pattern_props)
+    dep_required = node.get("dependentRequired")
+    if isinstance(dep_required, dict):
+        names.update(dep_required)
+        for keys in dep_required.values():
+            if isinstance(keys, list):
+                names.update(k for k in keys if isinstance(k, str))
+    key_names = node.get("propertyNames")
+    if isinstance(key_names, dict):
+        listed = [key_names.get("const"), *(key_names.get("enum") or ())]
+        names.update(k for k in listed if isinstance(k, str))
+    subs: list[Any] = [node.get(k) for k in _IN_PLACE]
+    for k in _IN_PLACE_LISTS:
+        branches = node.get(k)
+        subs += branches if isinstance(branches, list) else []
+    dep_schemas = node.get("dependentSchemas")
+    if isinstance(dep_schemas, dict):
+        names.update(dep_schemas)
+        subs += dep_schemas.values()
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#"):
+        subs.append(jsw.resolve_pointer(root, ref))
+    for sub in subs:
+        _instance_keys(root, sub, names, patterns, seen, evidence=evidence)
 
 
 def _pattern(pattern: str) -> re.Pattern[str]:
