@@ -267,18 +267,21 @@ class JobFile:
             **self.params,
         )
 
-    def store_exists(self) -> bool:
-        return self.store.exists()
-
-    def open_job(self, client: anthropic.Anthropic | None = None, **options: Any) -> Job[Any]:
-        """The job already in the store; its stored settings (model, mode, prompt params) win
-        over an edited job file. Raises `InputError` when the store does not exist yet."""
+    def existing_store(self) -> Path:
+        """The job's store, which must exist already: an `InputError` says how to start the job
+        (commands that only continue or read a job never create a store)."""
         if not self.store.exists():
             raise InputError(
                 f"{self.store}: no job store yet for {self.path}; start the job with "
                 "`structbatch run` or `structbatch submit`"
             )
-        return Job.open(self.store, client=client, spec=self.spec(), **self.client_options(), **options)
+        return self.store
+
+    def open_job(self, client: anthropic.Anthropic | None = None, **options: Any) -> Job[Any]:
+        """The job already in the store; its stored settings (model, mode, prompt params) win
+        over an edited job file. Raises `InputError` when the store does not exist yet."""
+        store = self.existing_store()
+        return Job.open(store, client=client, spec=self.spec(), **self.client_options(), **options)
 
     def client_options(self) -> dict[str, Any]:
         """`Job` options that are this process's business, not the stored job's (limits, queue

@@ -11,7 +11,7 @@ within the store's transactions, so the store's own methods stay as they are.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,31 +100,27 @@ def tries_exist(store: Store) -> bool:
 def next_try_numbers(store: Store, seqs: Sequence[int]) -> dict[int, int]:
     """The number the current try of each request gets when archived (1 for the first)."""
     out = dict.fromkeys(seqs, 1)
-    if not tries_exist(store):
-        return out
-    for chunk in chunks(seqs):
-        marks = ",".join("?" * len(chunk))
-        for seq, n in store._db.execute(
-            f"SELECT seq, MAX(n) FROM tries WHERE seq IN ({marks}) GROUP BY seq", chunk
-        ):
-            out[int(seq)] = int(n) + 1
+    for seq, n in _per_request(store, seqs, "MAX(n)"):
+        out[int(seq)] = int(n) + 1
     return out
 
 
 def usage_of_tries(store: Store, seqs: Sequence[int]) -> dict[int, tuple[int, int, int, int]]:
     """Tokens of the earlier tries per request (the request row holds the running total)."""
-    out: dict[int, tuple[int, int, int, int]] = {}
+    rows = _per_request(store, seqs, "SUM(in_tok), SUM(out_tok), SUM(cw_tok), SUM(cr_tok)")
+    return {int(seq): (int(a), int(b), int(c), int(d)) for seq, a, b, c, d in rows}
+
+
+def _per_request(store: Store, seqs: Sequence[int], aggregates: str) -> Iterator[Sequence[Any]]:
+    """`seq, <aggregates>` over the earlier tries of each of `seqs` that has any (none at all
+    while no key was ever retried)."""
     if not tries_exist(store):
-        return out
+        return
     for chunk in chunks(seqs):
         marks = ",".join("?" * len(chunk))
-        for seq, a, b, c, d in store._db.execute(
-            f"SELECT seq, SUM(in_tok), SUM(out_tok), SUM(cw_tok), SUM(cr_tok) FROM tries WHERE seq IN ({marks}) "
-            "GROUP BY seq",
-            chunk,
-        ):
-            out[int(seq)] = (int(a), int(b), int(c), int(d))
-    return out
+        yield from store._db.execute(
+            f"SELECT seq, {aggregates} FROM tries WHERE seq IN ({marks}) GROUP BY seq", chunk
+        )
 
 
 def ever_sent(store: Store, custom_id: str) -> bool:
