@@ -56,12 +56,6 @@ def _client() -> anthropic.Anthropic:
     return anthropic.Anthropic()
 
 
-def key_hint(client: anthropic.Anthropic) -> str:
-    """The API key as it may be shown: its last four characters only."""
-    key = client.api_key or ""
-    return f"...{key[-4:]}" if len(key) >= 8 else "(short key hidden)"
-
-
 @contextlib.contextmanager
 def _api(args: argparse.Namespace, ctx: Context) -> Iterator[anthropic.Anthropic]:
     """An SDK client: an embedded emulator's with --emulator, else one from the environment."""
@@ -72,10 +66,15 @@ def _api(args: argparse.Namespace, ctx: Context) -> Iterator[anthropic.Anthropic
             ctx.note(f"using an embedded emulator at {emu.base_url} (nothing leaves this machine)")
             yield emu.client()
         return
-    client = _client()
-    base = os.environ.get("ANTHROPIC_BASE_URL")
-    ctx.note(f"API key {key_hint(client)}" + (f" at {base}" if base else ""))
-    yield client
+    yield _client()
+
+
+def _note_key(ctx: Context, job: Job[Any]) -> None:
+    """Say which key a job talks with: its last four characters (`Job.key_suffix`, what the
+    store records per batch), never more; nothing for the embedded emulator's."""
+    if not getattr(ctx.args, "emulator", False):
+        base = os.environ.get("ANTHROPIC_BASE_URL")
+        ctx.note(f"API key ...{job.key_suffix}" + (f" at {base}" if base else ""))
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -101,12 +100,17 @@ def _load(args: argparse.Namespace) -> JobFile:
     return load_jobfile(args.job, overrides=_overrides(args))
 
 
-def _new_job(cfg: JobFile, client: anthropic.Anthropic, args: argparse.Namespace) -> Job[Any]:
-    return cfg.job(client, poll=_poll(args, emulator=getattr(args, "emulator", False)), wait=_wait(args))
+def _new_job(ctx: Context, cfg: JobFile, client: anthropic.Anthropic) -> Job[Any]:
+    args = ctx.args
+    job = cfg.job(client, poll=_poll(args, emulator=getattr(args, "emulator", False)), wait=_wait(args))
+    _note_key(ctx, job)
+    return job
 
 
-def _open_job(cfg: JobFile, client: anthropic.Anthropic | None, args: argparse.Namespace) -> Job[Any]:
-    return cfg.open_job(client, poll=_poll(args), wait=_wait(args))
+def _open_job(ctx: Context, cfg: JobFile, client: anthropic.Anthropic) -> Job[Any]:
+    job = cfg.open_job(client, poll=_poll(ctx.args), wait=_wait(ctx.args))
+    _note_key(ctx, job)
+    return job
 
 
 def _wait(args: argparse.Namespace) -> bool | float:
@@ -131,14 +135,17 @@ def _store_of(args: argparse.Namespace) -> tuple[Path, JobFile | None]:
     return cfg.store, cfg
 
 
-def _open_readonly(args: argparse.Namespace, client: anthropic.Anthropic | None = None) -> Job[Any]:
+def _open_readonly(ctx: Context, client: anthropic.Anthropic | None = None) -> Job[Any]:
     """The job as its store recorded it (its own copy of the schema and settings), so reading
     a finished job works whatever the job file or the schema file say now."""
+    args = ctx.args
     store, cfg = _store_of(args)
     options = cfg.client_options() if cfg is not None else {}
-    if client is not None:
-        options.update(poll=_poll(args), wait=_wait(args))
-    return Job.open(store, client=client, **options)
+    if client is None:
+        return Job.open(store, **options)
+    job = Job.open(store, client=client, poll=_poll(args), wait=_wait(args), **options)
+    _note_key(ctx, job)
+    return job
 
 
 def _finish(ctx: Context, cfg: JobFile, job: Job[Any], *, what: str) -> Summary:
@@ -225,7 +232,7 @@ def cmd_run(ctx: Context) -> int:
     if args.dry_run:
         return dry_run(ctx, cfg, stats)
     _report_inputs(ctx, cfg, stats)
-    with _api(args, ctx) as client, _new_job(cfg, client, args) as job:
+    with _api(args, ctx) as client, _new_job(ctx, cfg, client) as job:
         ctx.note(f"mode {job.mode.value} for model {job.model}")
         with _display(ctx) as display:
             job.on_progress = display
@@ -239,8 +246,10 @@ def dry_run(ctx: Context, cfg: JobFile, stats: InputStats) -> int:
     """`run --dry-run`: the plan, printed; nothing is submitted."""
     from ._cliplan import plan, plan_text
 
-    with _counting_client(ctx) as client:
-        doc = plan(cfg, stats, client)
+    with _counting_client(ctx) as client, cfg.job(client, store=":memory:") as scratch:
+        if client is not None:
+            _note_key(ctx, scratch)
+        doc = plan(scratch, cfg, stats)
     if client is None and ctx.args.count_tokens is None:
         ctx.note(
             "input tokens from bytes: with ANTHROPIC_API_KEY set or --emulator, count_tokens (free) counts samples"
@@ -271,7 +280,7 @@ def cmd_submit(ctx: Context) -> int:
     cfg.spec()
     stats = cfg.check_inputs()
     _report_inputs(ctx, cfg, stats)
-    with _api(ctx.args, ctx) as client, _new_job(cfg, client, ctx.args) as job:
+    with _api(ctx.args, ctx) as client, _new_job(ctx, cfg, client) as job:
         job.add_many(cfg.items())
         created = job.submit()
         summary = job.summary()
@@ -295,7 +304,7 @@ def cmd_status(ctx: Context) -> int:
         if os.environ.get("ANTHROPIC_API_KEY"):
             client = _client()
         else:
-            with _open_readonly(args) as job:
+            with _open_readonly(ctx) as job:
                 unfinished = job.summary().inflight
             if unfinished:
                 raise UsageError(
@@ -306,12 +315,12 @@ def cmd_status(ctx: Context) -> int:
                 "ANTHROPIC_API_KEY is not set; no batch is open, so this is what the store knows "
                 "(the same as --offline)"
             )
-    with _open_readonly(args, client) as job:
+    with _open_readonly(ctx, client) as job:
         if client is not None:
             job.wait(timeout=0)  # one poll of every open batch, recorded in the store
         summary = job.summary()
         batches = job.batches()
-        store = job.store.path
+        store = job.path
     ctx.say(f"job {args.job} (store {store}, model {summary.model})")
     ctx.say(str(summary))
     if batches:
@@ -335,7 +344,7 @@ def cmd_status(ctx: Context) -> int:
 
 def cmd_collect(ctx: Context) -> int:
     cfg = _load(ctx.args)
-    with _open_job(cfg, _client(), ctx.args) as job:
+    with _open_job(ctx, cfg, _client()) as job:
         job.wait(timeout=0)
         n = job.collect()
         ctx.note(f"{n} results recorded")
@@ -355,7 +364,7 @@ def _run_to_end(ctx: Context, cfg: JobFile, job: Job[Any], *, what: str) -> int:
 
 def cmd_resume(ctx: Context) -> int:
     cfg = _load(ctx.args)
-    with _api(ctx.args, ctx) as client, _open_job(cfg, client, ctx.args) as job:  # --emulator too
+    with _api(ctx.args, ctx) as client, _open_job(ctx, cfg, client) as job:  # --emulator too
         return _run_to_end(ctx, cfg, job, what="resume")
 
 
@@ -366,7 +375,7 @@ def cmd_retry(ctx: Context) -> int:
     changes: dict[str, Any] = {} if args.max_tokens is None else {"max_tokens": args.max_tokens}
     if not args.kind and not args.keys:
         raise UsageError("retry: say which keys to send again: --kind KIND (e.g. truncated) or --key KEY")
-    with _api(args, ctx) as client, _open_job(cfg, client, args) as job:
+    with _api(args, ctx) as client, _open_job(ctx, cfg, client) as job:
         queued = job.retry(kinds=args.kind, keys=args.keys, include_ok=args.include_ok, **changes)
         ctx.note(f"{len(queued.keys)} key(s) queued again" + (f" with {changes}" if changes else ""))
         return _run_to_end(ctx, cfg, job, what="retry")
@@ -374,7 +383,7 @@ def cmd_retry(ctx: Context) -> int:
 
 def cmd_cancel(ctx: Context) -> int:
     cfg = _load(ctx.args)
-    with _open_job(cfg, _client(), ctx.args) as job:
+    with _open_job(ctx, cfg, _client()) as job:
         n = job.cancel(wait=not ctx.args.no_wait)
         ctx.note(f"{n} batch(es) canceled")
         _finish(ctx, cfg, job, what="cancel")
@@ -386,7 +395,7 @@ def cmd_results(ctx: Context) -> int:
     if args.json and args.jsonl:
         raise UsageError("--json prints one document, --jsonl one line per key: choose one")
     kinds = _kinds(args)
-    with _open_readonly(args) as job:  # the store only: no API call, no key, no lease
+    with _open_readonly(ctx) as job:  # the store only: no API call, no key, no lease
         outcomes = job.outcomes(kinds=kinds)
         if args.table:
             ctx.out.write(format_outcomes(outcomes, limit=None) + "\n")
@@ -418,7 +427,7 @@ def _export(ctx: Context, formats: Sequence[str], write_export: Any) -> int:
     target = args.output or f"{Path(args.job).stem}.{fmt}"
     if target == "-" and (fmt == "parquet" or args.json):
         raise UsageError("-o - writes the table to stdout: csv or jsonl, without --json")
-    with _open_readonly(args) as job:
+    with _open_readonly(ctx) as job:
         outcomes = job.outcomes(kinds=_kinds(args))
         n = write_export(outcomes, job.spec, fmt, ctx.out if target == "-" else Path(target), model=job.model)
     if target != "-":

@@ -1,8 +1,9 @@
 """The command line's dry run: what `run` would submit (keys, bytes, batches, tokens, cost).
 
-The job file's inputs are added to a scratch in-memory job and `Job.plan()` is asked, so the
-numbers come from the code that submits (params building, system merge, salted custom_ids,
-sizing, sharding, pricing). Nothing is submitted. Given a client (the environment's key, or
+The job file's inputs are added to a scratch in-memory job (`cfg.job(client, store=":memory:")`,
+which the command makes) and `Job.plan()` is asked, so the numbers come from the code that
+submits (params building, system merge, salted custom_ids, sizing, sharding, pricing). Nothing is
+submitted. Given a client (the environment's key, or
 `--emulator`), the input tokens come from the free `count_tokens` on a few samples; without one,
 from bytes; the output says which.
 """
@@ -15,14 +16,14 @@ from ._jobfile import InputStats, JobFile
 from ._progress import human
 
 if TYPE_CHECKING:
-    import anthropic
+    from ._job import Job
 
 
-def plan(cfg: JobFile, stats: InputStats, client: anthropic.Anthropic | None = None) -> dict[str, Any]:
-    """The dry run as one JSON-ready document; `client` (if any) counts tokens on samples."""
-    with cfg.job(client, store=":memory:") as job:
-        job.add_many(cfg.items())
-        planned = job.plan(count_tokens=client is not None)
+def plan(scratch: Job[Any], cfg: JobFile, stats: InputStats) -> dict[str, Any]:
+    """The dry run as one JSON-ready document: `cfg`'s inputs added to the empty `scratch` job,
+    then its plan; tokens are counted on samples when the scratch job has a client."""
+    scratch.add_many(cfg.items())
+    planned = scratch.plan()
     return {
         "command": "run --dry-run",
         "job": str(cfg.path),

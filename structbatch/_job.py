@@ -23,16 +23,7 @@ from ._adding import Adder, Item
 from ._collect import Collector
 from ._config import REQUEST_FIELDS, JobConfig, change_refused, show_setting
 from ._errors import JobError, StoreError
-from ._jobtypes import (
-    ENDED,
-    INTENT,
-    OPEN,
-    PENDING,
-    FinalOutcome,
-    PollPolicy,
-    Progress,
-    Summary,
-)
+from ._jobtypes import ENDED, INTENT, OPEN, PENDING, FinalOutcome, PollPolicy, Progress, Summary
 from ._lease import Lease
 from ._modes import Mode
 from ._outcome import FailureKind, Result
@@ -165,8 +156,7 @@ class Job(Generic[T]):
             check=self._lease.check,
         )
 
-    # The spec's type, as for `__init__`; without one, values are what the stored schema decodes
-    # to (a dict, or the list/scalar of a wrapped root), so `Job[Any]`.
+    # The spec's type as for `__init__`; without one, what the stored schema decodes to: Any.
     @overload
     @classmethod
     def open(cls, path: str | Path, *, spec: Spec[_S] | type[_S], **options: Any) -> Job[_S]: ...
@@ -252,6 +242,11 @@ class Job(Generic[T]):
     def key_suffix(self) -> str:
         """The last four characters of the client's API key (what the store records per batch)."""
         return self._submitter.key_suffix()
+
+    @property
+    def path(self) -> Path:
+        """The job's store file (what `Job.open` and the CLI's read-only commands take)."""
+        return self.store.path
 
     @property
     def model(self) -> str:

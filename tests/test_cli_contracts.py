@@ -445,3 +445,39 @@ def test_a_folder_given_as_the_job_is_a_usage_error_naming_its_store(
     err = capsys.readouterr().err
     assert "a folder, not a job file" in err and str(folder / "job.db") in err
     assert "internal error" not in err
+
+
+def _reaches(source: str) -> list[str]:
+    """Where CLI code reads a private attribute (`x._y`) or a job's store (`job.store...`)."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Attribute):
+            continue
+        private = node.attr.startswith("_") and not node.attr.startswith("__")
+        store = node.attr == "store" and isinstance(node.value, ast.Name) and node.value.id != "cfg"
+        if private or store:
+            found.append((node.lineno, f"line {node.lineno}: {ast.unparse(node)}"))
+    return [text for _, text in sorted(found)]
+
+
+def test_commands_use_only_public_seams() -> None:
+    """Every command is load, one public library call, render: no `job.store` rows, no
+    `job._...` (the job file's `cfg.store` is its path, which is public)."""
+    import inspect
+
+    from structbatch import _cliplan
+
+    assert _reaches(inspect.getsource(_clicmds)) == [] and _reaches(inspect.getsource(_cliplan)) == []
+    assert _reaches("job.store.batches()\ncfg.store.exists()\njob._mode\n") == [
+        "line 1: job.store",
+        "line 3: job._mode",
+    ]
+
+
+def test_status_names_the_store_by_its_public_path(tmp_path: Path) -> None:
+    import structbatch as sb
+
+    with sb.Job({"type": "object"}, model="claude-haiku-4-5", store=tmp_path / "j.db") as job:
+        assert job.path == tmp_path / "j.db" == job.store.path
