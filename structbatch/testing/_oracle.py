@@ -7,9 +7,12 @@ strategy that trusted the code under test to say what is valid could never catch
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import jsonschema
+import referencing
+import referencing.exceptions
 
 from .._schema import Spec, compile
 
@@ -48,14 +51,14 @@ def valid(spec: Spec[Any], tool_input: Any) -> tuple[bool, Any]:
         return True, getattr(instance, spec.wrap) if spec.wrap else instance
     entry = _VALIDATORS.get(id(spec))
     if entry is None or entry[0] is not spec:
-        import referencing
-
         cls = jsonschema.validators.validator_for(spec.schema, default=jsonschema.Draft202012Validator)
         entry = (spec, cls(spec.schema, format_checker=cls.FORMAT_CHECKER, registry=referencing.Registry()))
         _VALIDATORS[id(spec)] = entry
     try:
         ok = bool(entry[1].is_valid(tool_input))
-    except Exception:
+    except (referencing.exceptions.Unresolvable, re.error, jsonschema.exceptions.UnknownType, RecursionError):
+        # a schema the oracle cannot decide (a remote `$ref`, a pattern Python's `re` rejects, an
+        # unknown type, nesting past the stack): no value of it counts as valid
         return False, None
     if not ok:
         return False, None
