@@ -97,7 +97,8 @@ def test_unknown_key_names_file_line_and_a_suggestion(tmp_path: Path) -> None:
 def test_unknown_key_in_a_table_names_the_table(tmp_path: Path) -> None:
     job = write_job(tmp_path, BASIC + 'text_field = "body"\n')
     with pytest.raises(
-        InputError, match=rf"{job}:8: input.text_field: unknown key.*allowed: format, glob, key, path, recursive, text"
+        InputError,
+        match=rf"{job}:8: input.text_field: unknown key.*allowed: format, glob, key, path, recursive, text",
     ):
         load_jobfile(job)
     job = write_job(tmp_path, BASIC + "\n[limit]\nmax_attempts = 2\n")
