@@ -43,8 +43,9 @@ if TYPE_CHECKING:
     from ._outcome import Failed, Failure, FailureKind, Outcome, Result, Success, Usage
     from ._plan import BatchInfo, Plan
     from ._retry import RetryPolicy
-    from ._retrying import Retried, Try
+    from ._retrying import Retried
     from ._schema import FieldError, Spec, Validation, compile
+    from ._tries import Try
 
 _M = TypeVar("_M", bound="BaseModel")
 _T = TypeVar("_T")
@@ -126,7 +127,8 @@ _WHERE: dict[str, str] = {
     ),
     **dict.fromkeys(("BatchInfo", "Plan"), "._plan"),
     "RetryPolicy": "._retry",
-    **dict.fromkeys(("Retried", "Try"), "._retrying"),
+    "Retried": "._retrying",
+    "Try": "._tries",
     **dict.fromkeys(("FieldError", "Spec", "Validation", "compile", "compile_cached"), "._schema"),
 }
 

@@ -127,12 +127,7 @@ def _store_of(args: argparse.Namespace) -> tuple[Path, JobFile | None]:
             raise InputError(f"{path}: no such job store")
         return path, None
     cfg = load_jobfile(path, check_paths=False)
-    if not cfg.store.exists():
-        raise InputError(
-            f"{cfg.store}: no job store yet for {cfg.path}; start the job with "
-            "`structbatch run` or `structbatch submit`"
-        )
-    return cfg.store, cfg
+    return cfg.existing_store(), cfg
 
 
 def _open_readonly(ctx: Context, client: anthropic.Anthropic | None = None) -> Job[Any]:

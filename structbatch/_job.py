@@ -32,11 +32,12 @@ from ._plan import plan as _plan
 from ._reading import progress_snapshot, read_outcomes, summarize
 from ._retry import RetryPolicy as RetryPolicy  # re-exported: part of Job's signature
 from ._retry import no_sdk_retries, sdk
-from ._retrying import Retried, Try, history
+from ._retrying import Retried
 from ._retrying import retry as _retry
 from ._schema import Spec, compile
 from ._store import Store
 from ._submit import Submitter
+from ._tries import Try, history
 
 if TYPE_CHECKING:
     import anthropic
