@@ -9,6 +9,7 @@ store, so any step can run in another process, later, or again after a crash.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import time
@@ -20,7 +21,6 @@ import orjson
 
 from . import _batching as batching
 from ._adding import Adder, Item
-from ._collect import Collector
 from ._config import REQUEST_FIELDS, JobConfig, change_refused, show_setting
 from ._errors import JobError, StoreError
 from ._jobtypes import ENDED, INTENT, OPEN, PENDING, FinalOutcome, PollPolicy, Progress, Summary
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     import anthropic
     import polars
 
+    from ._collect import Collector
     from ._export import ArrowTable, PandasFrame
 
 __all__ = ["Job", "PollPolicy", "Progress", "RetryPolicy", "Summary"]
@@ -145,17 +146,6 @@ class Job(Generic[T]):
             check=self._lease.check,
             allow_key_change=allow_key_change,
         )
-        self._collector = Collector(
-            self.store,
-            self.spec,
-            self.config,
-            self._client_for_calls,
-            retry=self.retry_policy,
-            poll=self.poll,
-            sleep=sleep,
-            progress=self._progress,
-            check=self._lease.check,
-        )
 
     # The spec's type as for `__init__`; without one, what the stored schema decodes to: Any.
     @overload
@@ -183,19 +173,11 @@ class Job(Generic[T]):
             store.close()
         if config is None:
             raise StoreError(f"{path}: the store has no job settings (was it created by Job(...)?)")
-        settings: dict[str, Any] = {
-            "model": config.model,
-            "mode": config.mode,
-            "max_tokens": config.max_tokens,
-            "system": config.system,
-            "max_attempts": config.max_attempts,
-            "max_reasks": config.max_reasks,
-            "limits": config.limits,
-            "max_queued_requests": config.max_queued_requests,
-            "preflight": config.preflight,
-            **config.params,
-        }
-        settings.update(options)
+        stored = (
+            *("model", "mode", "max_tokens", "system", "max_attempts", "max_reasks"),
+            *("limits", "max_queued_requests", "preflight"),
+        )
+        settings = {**{name: getattr(config, name) for name in stored}, **config.params, **options}
         return cls(spec if spec is not None else config.rebuild_spec(), store=path, client=client, **settings)
 
     def _bind(self, given: JobConfig) -> JobConfig:
@@ -233,6 +215,23 @@ class Job(Generic[T]):
         if self._client is None:
             self._client = sdk().Anthropic()
         return self._client
+
+    @functools.cached_property
+    def _collector(self) -> Collector:
+        """Polling and collecting, made on first use: reading a job never imports the parser."""
+        from ._collect import Collector
+
+        return Collector(
+            self.store,
+            self.spec,
+            self.config,
+            self._client_for_calls,
+            retry=self.retry_policy,
+            poll=self.poll,
+            sleep=self._sleep,
+            progress=self._progress,
+            check=self._lease.check,
+        )
 
     def _client_for_calls(self) -> anthropic.Anthropic:
         if self._api is None:

@@ -194,6 +194,16 @@ def test_a_command_does_load_the_library() -> None:
     assert not set(SDK_PACKAGES) & modules
 
 
+@pytest.mark.parametrize("command", ["results", "status --offline"])
+def test_reading_a_store_never_imports_the_parser(command: str, finished_store: Path) -> None:
+    """Reading outcomes decodes stored values: the parser and the collector (about a quarter of
+    the library's import) load only when a job polls or collects."""
+    code, modules = _modules_after(*command.split(), str(finished_store))
+    assert code == 0
+    assert "structbatch._job" in modules
+    assert not {"structbatch._collect", "structbatch._parse", *SDK_PACKAGES} & modules
+
+
 def test_import_structbatch_is_lazy() -> None:
     """`import structbatch` costs the standard library only; each name loads on first use, and
     is the same object the private module defines."""
