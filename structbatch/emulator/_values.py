@@ -15,7 +15,7 @@ import random
 import uuid
 from typing import Any, Final
 
-from .._jsonschema_walk import merge_all_of
+from .._jsonschema_walk import merge_all_of, resolve_pointer
 from ._constraints import described, pattern_string
 
 _WORDS: Final = (
@@ -110,15 +110,14 @@ class ValueMaker:
 
     # -- composition ------------------------------------------------------------------------
     def _resolve(self, ref: str) -> Any:
+        """The schema a local `$ref` points to (JSON-pointer escapes and percent-encoding decoded,
+        as `_jsonschema_walk` reads them everywhere else); a boolean target `true` is `{}`."""
         if not ref.startswith("#"):
             raise ValueError(f"only local $refs are resolved, not {ref!r}")
-        node: Any = self.root
-        for part in ref[1:].split("/"):
-            if not part:
-                continue
-            part = part.replace("~1", "/").replace("~0", "~")
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        return node
+        target = resolve_pointer(self.root, ref)
+        if target is None or target is False:
+            raise ValueError(f"$ref {ref!r} points to no schema an instance can satisfy")
+        return {} if target is True else target
 
     def _merge_all_of(self, schema: dict[str, Any]) -> dict[str, Any]:
         return merge_all_of(schema, self._resolve)

@@ -244,6 +244,23 @@ SCHEMAS: list[dict[str, Any]] = [
 ]
 
 
+def test_example_values_follow_escaped_and_boolean_refs() -> None:
+    # a definition name that needs percent-encoding or ~-escaping, and a ref to `true`
+    schema = {
+        "type": "object",
+        "required": ["a", "b", "c"],
+        "properties": {
+            "a": {"$ref": "#/$defs/my%20item"},
+            "b": {"$ref": "#/$defs/x~1y"},
+            "c": {"$ref": "#/$defs/anything"},
+        },
+        "$defs": {"my item": {"type": "integer"}, "x/y": {"type": "string"}, "anything": True},
+    }
+    value = example_value(schema, "s")
+    jsonschema.validate(value, schema)
+    assert isinstance(value["a"], int) and isinstance(value["b"], str)
+
+
 @settings(max_examples=60, deadline=None)
 @given(index=st.integers(0, len(SCHEMAS) - 1), seed=st.text(max_size=8))
 def test_example_values_validate_and_invalid_values_do_not(index: int, seed: str) -> None:
