@@ -152,12 +152,7 @@ def format_failures(
             rows.append((str(o.key), o.failure.kind.value, str(o.attempts), o.failure.message))
     if not rows:
         return "no failures" if not include_ok else "no outcomes"
-    width = min(max(len(r[0]) for r in rows), 40)
-    kind_w = max(len("result"), *(len(r[1]) for r in rows))
-    lines = [f"{'key':<{width}}  {'result':<{kind_w}}  att  message", "-" * (width + kind_w + 20)]
-    for key, kind, attempts, message in rows:
-        shown = key if len(key) <= width else key[: width - 1] + "…"
-        lines.append(f"{shown:<{width}}  {kind:<{kind_w}}  {attempts:>3}  {_one_line(message, 110)}")
+    lines = _key_table(rows, "message", 110)
     if more:
         lines.append(f"... and {more} more (see the failures file, or `structbatch results --failed`)")
     return "\n".join(lines)
@@ -179,15 +174,22 @@ def format_outcomes(outcomes: Iterable[Outcome[Any]], *, limit: int | None = Non
             rows.append((str(o.key), o.failure.kind.value, str(o.attempts), o.failure.message))
     if not rows:
         return "no outcomes"
-    width = min(max(len("key"), *(len(r[0]) for r in rows)), 40)
-    kind_w = max(len("result"), *(len(r[1]) for r in rows))
-    lines = [f"{'key':<{width}}  {'result':<{kind_w}}  att  value / message", "-" * (width + kind_w + 30)]
-    for key, kind, attempts, text in rows:
-        shown = key if len(key) <= width else key[: width - 1] + "…"
-        lines.append(f"{shown:<{width}}  {kind:<{kind_w}}  {attempts:>3}  {_one_line(text, 120)}")
+    lines = _key_table(rows, "value / message", 120)
     if more:
         lines.append(f"... and {more} more")
     return "\n".join(lines)
+
+
+def _key_table(rows: list[tuple[str, str, str, str]], last: str, text_width: int) -> list[str]:
+    """The key / result / attempts / text table both listings print: keys cut at 40 columns,
+    the last column flattened to one line of at most `text_width` characters."""
+    width = min(max(len("key"), *(len(r[0]) for r in rows)), 40)
+    kind_w = max(len("result"), *(len(r[1]) for r in rows))
+    lines = [f"{'key':<{width}}  {'result':<{kind_w}}  att  {last}", "-" * (width + kind_w + 10 + len(last))]
+    for key, kind, attempts, text in rows:
+        shown = key if len(key) <= width else key[: width - 1] + "…"
+        lines.append(f"{shown:<{width}}  {kind:<{kind_w}}  {attempts:>3}  {_one_line(text, text_width)}")
+    return lines
 
 
 def _one_line(text: str, width: int) -> str:
