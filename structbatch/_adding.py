@@ -26,9 +26,9 @@ from ._errors import DuplicateKeyError, InputError
 from ._jobtypes import FinalOutcome, NewRequest
 from ._modes import Mode
 from ._outcome import FailureKind
-from ._retrying import matches_a_try
 from ._schema import Spec
 from ._store import Store
+from ._tries import matches_a_try
 
 CHUNK = 5000
 

@@ -25,6 +25,7 @@ anyone out of a finished job.
 
 from __future__ import annotations
 
+import functools
 import string
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -165,7 +166,14 @@ class JobFile:
         return self.path.stem
 
     def spec(self) -> Spec[Any]:
-        """Compile the schema: a JSON Schema file (relative to the job file) or `module:Model`."""
+        """The schema compiled: a JSON Schema file (relative to the job file) or `module:Model`.
+
+        Compiled once per JobFile, so a command's up-front schema check and the job it then
+        builds share one Spec (a failure is not cached: it raises again)."""
+        return self._spec
+
+    @functools.cached_property
+    def _spec(self) -> Spec[Any]:
         return load_schema(
             self.schema,
             base=self.path.parent,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._cost import batch_cost
 from ._jobtypes import COLLECTED, DONE, ENDED, INFLIGHT, OPEN, PENDING, OutcomeRow, Progress, Summary
 from ._outcome import FailureKind, Outcome, Result, Usage
-from ._retrying import failure_of, tries_exist
+from ._tries import failure_of, tries_exist
 
 if TYPE_CHECKING:
     from ._schema import Spec

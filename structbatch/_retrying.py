@@ -40,15 +40,7 @@ from ._outcome import FailureKind
 from ._schema import Spec
 from ._store import Store
 from ._store_batches import chunks
-
-# `Try`, `failure_of`, `history`, `matches_a_try` and `tries_exist` moved to `_tries`; `structbatch`,
-# `_job`, `_reading` and `_adding` still import them from here, hence the `as` re-exports.
-from ._tries import Try as Try
 from ._tries import archive, as_built_params, ever_sent, next_try_numbers, usage_of_tries
-from ._tries import failure_of as failure_of
-from ._tries import history as history
-from ._tries import matches_a_try as matches_a_try
-from ._tries import tries_exist as tries_exist
 
 # This module writes request rows directly (through the store's connection, within the store's
 # transactions), and the earlier tries into the `tries` table that `_tries` owns: the store's own
