@@ -385,6 +385,25 @@ def test_syntax_damage_recovers_the_same_value(value: Any, style: Style, bare: b
 
 @FAST
 @given(
+    value=LEG_LISTS,
+    style=STYLES,
+    wrap=st.sampled_from(["bare", "fence_json", "tag", "prose"]),
+    pad=st.booleans(),
+)
+def test_root_list_damage_recovers_the_same_list(
+    value: list[dict[str, Any]], style: Style, wrap: str, pad: bool
+) -> None:
+    """The same damages for a root list (list[Leg]), wrapped the way answers come, with padded numbers."""
+    shown = [{**leg, "stops": f" {leg['stops']} "} for leg in value] if pad else value
+    text = WRAPS[wrap](render(shown, style))
+    out = LEGS.parse_text(text, stop_reason="end_turn")
+    assert out.ok and _same(dumped(out), value), (text, out)
+    assert _expected(style, shown) <= set(out.repairs), (text, out.repairs)
+    assert not pad or any(r.startswith("coerce:") for r in out.repairs), out.repairs
+
+
+@FAST
+@given(
     value=BOOKINGS | SHIPMENTS,
     style=STYLES.filter(lambda s: not s.trailing),
     wrap=st.sampled_from(["bare", "preamble", "thinking"]),
