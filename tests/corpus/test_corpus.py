@@ -25,6 +25,7 @@ The `heldout_*.jsonl` files were written apart from the parser, from the rules o
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from enum import StrEnum
@@ -156,6 +157,15 @@ class Shirt(BaseModel):
     color: str
 
 
+class Inventory(BaseModel):
+    """A dict of ints (an open mapping inside a closed model) and an optional date."""
+
+    model_config = ConfigDict(extra="forbid")
+    warehouse: str
+    counts: dict[str, int]
+    updated: dt.date | None = None
+
+
 def _nested_arrays(depth: int) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "integer"}
     for _ in range(depth):
@@ -269,6 +279,7 @@ _PY_SPECS: dict[str, Any] = {
     "sentiment": lambda: sb.compile(Literal["positive", "negative", "neutral"]),
     "ints": lambda: sb.compile(list[int]),
     "flag": lambda: sb.compile(bool),
+    "inventory": lambda: sb.compile(Inventory),
 }
 
 
