@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
-from structbatch.emulator import Emulator, Scripted, ScriptedResponder
+from structbatch.emulator import Emulator, EmulatorConfig, Scripted, ScriptedResponder
 
 from ._data import invoice
 
@@ -36,16 +38,24 @@ def peak_rss_mb(pid: int | str = "self") -> float:
 
 
 class Server:
-    """The emulator in a child process (`python -m benchmarks._serve`), killed on exit."""
+    """The emulator in a child process (`python -m benchmarks._serve`), killed on exit.
+
+    Its spilled requests and results (gigabytes at a million inputs) live in a folder this side
+    owns and deletes after the kill, which gives the emulator no chance to clean up itself.
+    """
 
     def __init__(self, *args: str) -> None:
+        self.workdir = tempfile.mkdtemp(prefix="structbatch-bench-emu-")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks._serve", *args], cwd=ROOT, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-m", "benchmarks._serve", "--workdir", self.workdir, *args],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self.proc.stdout is not None
         self.url = self.proc.stdout.readline().strip()
         if not self.url.startswith("http"):
-            self.proc.kill()
+            self.__exit__()
             raise RuntimeError(f"emulator did not start: {self.url!r}")
 
     def peak_rss_mb(self) -> float:
@@ -58,6 +68,7 @@ class Server:
     def __exit__(self, *exc: object) -> None:
         self.proc.kill()
         self.proc.wait()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def _big_responder(items: int) -> ScriptedResponder:
@@ -71,9 +82,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--big", type=int, default=0)
     ap.add_argument("--rates", default=None)
+    ap.add_argument("--workdir", type=Path, default=None)
     args = ap.parse_args()
     responder: Any = _big_responder(args.big) if args.big else None
-    emu = Emulator(responder=responder, latency=0.0, rates=args.rates).start()
+    config = EmulatorConfig(workdir=args.workdir)
+    emu = Emulator(config, responder=responder, latency=0.0, rates=args.rates).start()
     print(emu.base_url, flush=True)
     threading.Event().wait()
     return 0

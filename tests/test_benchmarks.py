@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anthropic
 import pytest
+from anthropic.types import MessageParam
+from anthropic.types.messages.batch_create_params import Request
 
 from benchmarks import _data
 from benchmarks.__main__ import interleaved, segment_lines, segments
 from benchmarks._e2e import BARE, OURS, bench_e2e
+from benchmarks._serve import Server
 
 
 def test_segments_cover_every_line_once(tmp_path: Path) -> None:
@@ -73,3 +77,17 @@ def test_e2e_reports_every_figure_with_all_inputs_ok() -> None:
 def test_e2e_refuses_a_side_whose_inputs_did_not_all_end_ok() -> None:
     with pytest.raises(AssertionError, match=r"e2e bare: 40 ended and \d+ ok of 40 inputs"):
         bench_e2e(40, rates="refusal=0.5")
+
+
+def test_server_deletes_what_its_killed_emulator_spilled() -> None:
+    with Server() as server:
+        client = anthropic.Anthropic(base_url=server.url, api_key="sk-emu-bench0000")
+        message: MessageParam = {"role": "user", "content": "hi"}
+        request: Request = {
+            "custom_id": "a",
+            "params": {"model": "claude-haiku-4-5", "max_tokens": 16, "messages": [message]},
+        }
+        client.messages.batches.create(requests=[request])
+        spilled = list(Path(server.workdir).rglob("requests.jsonl"))
+        assert len(spilled) == 1
+    assert not Path(server.workdir).exists()
