@@ -510,3 +510,19 @@ def test_lossy_neighbours_stay_refused(value: dict[str, Any], damage: str) -> No
     }[damage]
     out = BOOKING.parse_text(json.dumps({**value, **bad}, ensure_ascii=False))
     assert out.kind is sb.FailureKind.INVALID, out
+
+
+@FAST
+@given(
+    value=SHIPMENTS,
+    key=st.sampled_from(["shipment", "data", "result", "Shipment"]),
+    named=st.sampled_from(sorted(SHIPMENT["properties"])),
+)
+def test_reshapes_never_drop_a_named_key(value: dict[str, Any], key: str, named: str) -> None:
+    """One wrapper key the schema does not name is unwrapped (and said); one it names never is."""
+    out = SHIPMENT_SPEC.parse_text(json.dumps({key: value}, ensure_ascii=False))
+    assert out.ok and _same(dumped(out), value) and f"unwrap:{key}" in out.repairs, out
+    out = SHIPMENT_SPEC.parse_text(json.dumps({named: value}, ensure_ascii=False))
+    assert out.kind is sb.FailureKind.INVALID, out
+    out = SHIPMENT_SPEC.parse_text(json.dumps([value], ensure_ascii=False))
+    assert out.ok and _same(dumped(out), value) and "unwrap:list" in out.repairs, out
