@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 import structbatch as sb
 from structbatch._parse import parse_message, parse_result_line, parse_text
@@ -166,6 +166,34 @@ class Inventory(BaseModel):
     updated: dt.date | None = None
 
 
+class Payment(BaseModel):
+    """Python-only rules a JSON Schema cannot carry: every path (the fast line path too) must run them."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str
+    amount: float
+    low: int
+    high: int
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("amount must be positive")
+        return v
+
+    @field_validator("code")
+    @classmethod
+    def _upper(cls, v: str) -> str:
+        return v.upper()
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Payment:
+        if self.low > self.high:
+            raise ValueError("low must not exceed high")
+        return self
+
+
 def _nested_arrays(depth: int) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "integer"}
     for _ in range(depth):
@@ -280,6 +308,7 @@ _PY_SPECS: dict[str, Any] = {
     "ints": lambda: sb.compile(list[int]),
     "flag": lambda: sb.compile(bool),
     "inventory": lambda: sb.compile(Inventory),
+    "payment": lambda: sb.compile(Payment),
 }
 
 
