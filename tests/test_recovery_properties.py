@@ -15,6 +15,8 @@ for:
     object - alone or several at once, recovers exactly the same value and lists its repair;
 (c) no recovery changes a valid value: strings that look like the damage (`#`, `'`, `"`, `\\d`,
     enum names, " 42 ", "3.0") pass through every damaged rendering untouched.
+(d) reshapes never drop a key the schema names: one wrapper key it does not name is unwrapped (and
+    listed), one it names is refused; a root list (list[Leg]) gets the same damages as an object.
 
 The values' strings avoid elision-like text ("...", "etc"), which is refused by design.
 """
