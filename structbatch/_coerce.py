@@ -35,14 +35,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from decimal import Decimal
 from typing import Any
 
 import jsonschema
 import referencing.exceptions
 
-from ._jsonschema_walk import resolve_pointer
+from ._fastcheck import compile_fast_check
+from ._jsonschema_walk import local_refs, resolve_pointer
 
 JSONSchema = dict[str, Any]
 
@@ -53,39 +54,123 @@ _INTEGRAL_RE = re.compile(r"-?(?:0|[1-9][0-9]{0,30})(?:\.[0-9]{1,30})?(?:[eE]\+?
 _BOOL_WORDS = {"true": True, "false": False, "True": True, "False": False}
 #: what may separate several items inside one string (so it is not wrapped as one)
 _LIST_SEPARATORS = re.compile(r"[,;\n\r]")
-_MAX_DEPTH = 200
 
-#: validators per root schema, keyed by id; the schema is kept alive alongside its validator.
-_VALIDATORS: dict[int, tuple[JSONSchema, Any]] = {}
+#: validators per root schema, keyed by id; the schema is kept alive alongside its validator, with
+#: the fast checks of its union branches (by id, each kept with its branch) made when needed
+_VALIDATORS: dict[
+    int, tuple[JSONSchema, Any, dict[int, tuple[JSONSchema, Callable[[Any], bool] | None]]]
+] = {}
 
 
 def coerce(obj: Any, schema: JSONSchema, *, drop_extra: bool = False) -> tuple[Any, list[str]]:
     """Return `obj` with every lossless coercion `schema` calls for, and the coercions applied.
 
-    Never mutates `obj`. A value nested too deep to walk, or a schema whose refs jsonschema
-    cannot resolve, comes back unchanged with no coercions (validation then reports the original
+    Never mutates `obj`, and goes as deep as the value does: the walk keeps its own stack (see
+    `_Coercer`), so no nesting the validators accept is too deep for it. A union whose check
+    exhausts the stack (jsonschema recurses), a walk longer than `_MAX_STEPS` (unions whose
+    branches all recurse multiply the work), or a schema whose refs jsonschema cannot resolve
+    gives the value back unchanged with no coercions (validation then reports the original
     errors); any other exception is a bug and propagates.
     """
+    applied: list[str] = []
     try:
-        applied: list[str] = []
-        out = _Coercer(schema, applied, drop_extra).node(obj, schema, "$", 0, frozenset())
-        return out, applied
-    except (RecursionError, referencing.exceptions.Unresolvable):
+        out = _walk(_Coercer(schema, applied, drop_extra), obj, schema, "$", frozenset())
+    except (RecursionError, _TooLong, referencing.exceptions.Unresolvable):
         return obj, []
+    return out, applied
+
+
+#: one step of the walk asks for a child: (the coercer that walks it, value, schema, path, names,
+#: whether the value may not be wrapped into a list there)
+_Call = tuple["_Coercer", Any, Any, str, frozenset[str], bool]
+#: a node being walked: yields the children it needs, receives each child's result, returns its own
+_Step = Generator[_Call, Any, Any]
+#: the most nodes one coercion visits before giving up (a 5,000-deep value is ~15,000)
+_MAX_STEPS = 1_000_000
+
+
+class _TooLong(Exception):
+    """The walk exceeded `_MAX_STEPS` (internal to `coerce`)."""
+
+
+def _walk(coercer: _Coercer, obj: Any, schema: Any, path: str, names: frozenset[str]) -> Any:
+    """Drive `coercer.node` with an explicit stack instead of recursion.
+
+    Every node is a generator that yields `(coercer, child, schema, path, names, no_wrap)` for
+    each child it needs and gets the child's coerced value back, so the walk's depth is the
+    stack list's length, not Python's call depth. A child already walked at the same position
+    against the same schema (union branches that share a `$ref` meet it again) is not walked
+    again: its value and coercions are replayed, so shared branches cost once, not once per
+    path through them.
+    """
+    root = _Frame(coercer.node(obj, schema, path, names, False), None, obj, coercer.applied)
+    stack = [root]
+    #: (id(value), id(schema), path, names, no_wrap) -> (value, coerced, coercions); the value is
+    #: kept so that its id is not reused while the entry exists
+    done: dict[_Key, tuple[Any, Any, tuple[str, ...]]] = {}
+    result: Any = None
+    steps = 0
+    while True:
+        frame = stack[-1]
+        try:
+            call = frame.step.send(result)
+        except StopIteration as finished:
+            stack.pop()
+            result = finished.value
+            if frame.key is None:
+                return result
+            done[frame.key] = (frame.value, result, tuple(frame.applied[frame.mark :]))
+            continue
+        steps += 1
+        if steps > _MAX_STEPS:
+            raise _TooLong
+        who, child, sub, child_path, child_names, no_wrap = call
+        key = (id(child), id(sub), child_path, child_names, no_wrap)
+        hit = done.get(key)
+        if hit is not None and hit[0] is child:
+            who.applied.extend(hit[2])
+            result = hit[1]
+            continue
+        stack.append(_Frame(who.node(child, sub, child_path, child_names, no_wrap), key, child, who.applied))
+        result = None
+
+
+_Key = tuple[int, int, str, frozenset[str], bool]
+
+
+class _Frame:
+    """One node being walked: its generator, its memo key (None for the root), the value it
+    walks, and where its coercions start in the list they are appended to."""
+
+    __slots__ = ("applied", "key", "mark", "step", "value")
+
+    def __init__(self, step: _Step, key: _Key | None, value: Any, applied: list[str]) -> None:
+        self.step = step
+        self.key = key
+        self.value = value
+        self.applied = applied
+        self.mark = len(applied)
 
 
 class _Coercer:
-    """One pass over a value, guided by the schema, collecting the coercions it applies."""
+    """One pass over a value, guided by the schema, collecting the coercions it applies.
+
+    `node` and the methods it delegates to are generators driven by `_walk`: `yield (coercer,
+    value, schema, path, names)` stands for the recursive call `coercer.node(...)`.
+    """
 
     def __init__(self, root: JSONSchema, applied: list[str], drop_extra: bool = False) -> None:
         self.root = root
         self.applied = applied
         self.drop_extra = drop_extra
 
-    def node(self, obj: Any, schema: Any, path: str, depth: int, names: frozenset[str]) -> Any:
+    def node(self, obj: Any, schema: Any, path: str, names: frozenset[str], no_wrap: bool) -> _Step:
         """`names`: the keys named at this position by enclosing parts of the schema (an
-        `allOf` sibling, a union's other branches), which a closed part must not drop."""
-        if not isinstance(schema, dict) or depth > _MAX_DEPTH:
+        `allOf` sibling, a union's other branches), which a closed part must not drop.
+        `no_wrap`: `obj` is not wrapped into a list at this position: it is the one item of a
+        list this walk made (`"1"` is one value where an array is wanted, never `[["1"]]`), or
+        a union is trying its branches without wrapping first (see `union`)."""
+        if not isinstance(schema, dict):
             return obj
         if self.drop_extra and isinstance(obj, dict):
             names = names | _named(self.root, schema, 0)
@@ -93,46 +178,55 @@ class _Coercer:
         if isinstance(ref, str):
             target = resolve_pointer(self.root, ref)
             if target is not None:
-                obj = self.node(obj, target, path, depth + 1, names)
+                obj = yield (self, obj, target, path, names, no_wrap)
         for sub in schema.get("allOf") or ():
-            obj = self.node(obj, sub, path, depth + 1, names)
+            obj = yield (self, obj, sub, path, names, no_wrap)
         for key in ("anyOf", "oneOf"):
             branches = schema.get(key)
             if isinstance(branches, list) and branches:
-                obj = self.union(obj, branches, path, depth, names)
-        return self.typed(obj, schema, path, depth, names)
+                obj = yield from self.union(obj, branches, path, names, no_wrap)
+        return (yield from self.typed(obj, schema, path, names, no_wrap))
 
-    def union(self, obj: Any, branches: list[Any], path: str, depth: int, names: frozenset[str]) -> Any:
-        """Coerce into a union only when the value fits no branch now and exactly one after."""
+    def union(self, obj: Any, branches: list[Any], path: str, names: frozenset[str], no_wrap: bool) -> _Step:
+        """Coerce into a union only when the value fits no branch now and exactly one after.
+
+        Wrapping into a list is the last resort: the branches are first tried without it here,
+        so `"7"` under `anyOf: [integer, array of ...]` is `7`, not also `[7]` (which would make
+        two readings); only when no branch fits that way is wrapping tried.
+        """
         fits = _fit_checker(self.root)
-        results: list[tuple[Any, list[str]]] = []
-        for branch in branches:
-            trial: list[str] = []
-            value = _Coercer(self.root, trial, self.drop_extra).node(obj, branch, path, depth + 1, names)
-            if fits(value, branch):
-                if not trial:
-                    return obj
-                results.append((value, trial))
-        distinct: list[tuple[Any, list[str]]] = []
-        for value, trial in results:
-            if not any(_same(value, seen) for seen, _ in distinct):
-                distinct.append((value, trial))
-        if len(distinct) != 1:
-            return obj
-        value, trial = distinct[0]
-        self.applied.extend(trial)
-        return value
+        for wrap in (False,) if no_wrap else (False, True):
+            results: list[tuple[Any, list[str]]] = []
+            for branch in branches:
+                trial: list[str] = []
+                walker = _Coercer(self.root, trial, self.drop_extra)
+                value = yield (walker, obj, branch, path, names, not wrap)
+                if fits(value, branch):
+                    if not trial:
+                        return obj
+                    results.append((value, trial))
+            distinct: list[tuple[Any, list[str]]] = []
+            for value, trial in results:
+                if not any(_same(value, seen) for seen, _ in distinct):
+                    distinct.append((value, trial))
+            if len(distinct) == 1:
+                value, trial = distinct[0]
+                self.applied.extend(trial)
+                return value
+            if distinct:  # several readings: none is chosen
+                return obj
+        return obj
 
-    def typed(self, obj: Any, schema: JSONSchema, path: str, depth: int, names: frozenset[str]) -> Any:
+    def typed(self, obj: Any, schema: JSONSchema, path: str, names: frozenset[str], no_wrap: bool) -> _Step:
         types = _types(schema)
-        if types == {"array"} and not isinstance(obj, list) and _wrappable(obj):
-            inner = self.node(obj, schema.get("items"), f"{path}[0]", depth + 1, frozenset())
+        if types == {"array"} and not isinstance(obj, list) and not no_wrap and _wrappable(obj):
+            inner = yield (self, obj, schema.get("items"), f"{path}[0]", frozenset(), True)
             self.applied.append(f"wrap_list:{path}")
             return [inner]
         if isinstance(obj, dict):
-            return self.object(obj, schema, path, depth, names)
+            return (yield from self.object(obj, schema, path, names))
         if isinstance(obj, list):
-            return self.array(obj, schema, path, depth)
+            return (yield from self.array(obj, schema, path))
         if isinstance(obj, str):
             return self.string(obj, schema, types, path)
         integer_only = "integer" in types and "number" not in types
@@ -141,9 +235,7 @@ class _Coercer:
             return int(obj)
         return obj
 
-    def object(
-        self, obj: dict[str, Any], schema: JSONSchema, path: str, depth: int, names: frozenset[str]
-    ) -> Any:
+    def object(self, obj: dict[str, Any], schema: JSONSchema, path: str, names: frozenset[str]) -> _Step:
         props = schema.get("properties")
         extra = schema.get("additionalProperties")
         closed = self.drop_extra and extra is False
@@ -159,10 +251,10 @@ class _Coercer:
                 continue
             else:
                 sub = extra
-            out[key] = self.node(value, sub, _child(path, key), depth + 1, frozenset())
+            out[key] = yield (self, value, sub, _child(path, key), frozenset(), False)
         return out
 
-    def array(self, obj: list[Any], schema: JSONSchema, path: str, depth: int) -> Any:
+    def array(self, obj: list[Any], schema: JSONSchema, path: str) -> _Step:
         prefix = schema.get("prefixItems")
         items = schema.get("items")
         out: list[Any] = []
@@ -172,7 +264,7 @@ class _Coercer:
                 sub = prefix[i]
             elif isinstance(items, dict):
                 sub = items
-            out.append(self.node(value, sub, f"{path}[{i}]", depth + 1, frozenset()))
+            out.append((yield (self, value, sub, f"{path}[{i}]", frozenset(), False)))
         return out
 
     def string(self, obj: str, schema: JSONSchema, types: set[str], path: str) -> Any:
@@ -323,21 +415,48 @@ def _fit_checker(root: JSONSchema) -> Callable[[Any, Any], bool]:
     """`fits(value, subschema)`: jsonschema validity of a value against a subschema of `root`.
 
     jsonschema counts `5.0` as an integer; callers coerce before they check, so this only ever
-    sees integral floats that were already turned into ints.
+    sees integral floats that were already turned into ints. jsonschema recurses several frames
+    per level of the value, so a value some 150 levels deep exhausts the stack; then the
+    compiled fast check (`_fastcheck`, trusted for "valid" only) answers, as it does for the
+    whole value in `Spec.validate`, and when it cannot vouch the RecursionError stands (the
+    coercion is given up: the readings of the union are unknown).
     """
     entry = _VALIDATORS.get(id(root))
     if entry is None or entry[0] is not root:
         cls = jsonschema.validators.validator_for(root, default=jsonschema.Draft202012Validator)
         if len(_VALIDATORS) > 256:
             _VALIDATORS.clear()
-        entry = (root, cls(root))
+        entry = (root, cls(root), {})
         _VALIDATORS[id(root)] = entry
-    validator = entry[1]
+    _, validator, fast_checks = entry
 
     def fits(value: Any, sub: Any) -> bool:
-        return isinstance(sub, (dict, bool)) and bool(validator.evolve(schema=sub).is_valid(value))
+        if not isinstance(sub, (dict, bool)):
+            return False
+        try:
+            return bool(validator.evolve(schema=sub).is_valid(value))
+        except RecursionError:
+            if isinstance(sub, dict):
+                if id(sub) not in fast_checks:
+                    fast_checks[id(sub)] = (sub, _branch_check(root, sub, type(validator)))
+                check = fast_checks[id(sub)][1]
+                if check is not None and check(value):
+                    return True
+            raise
 
     return fits
+
+
+def _branch_check(root: JSONSchema, sub: JSONSchema, dialect: type[Any]) -> Callable[[Any], bool] | None:
+    """The fast check of `sub` as a document of its own with `root`'s definitions, when every
+    ref in it is a pointer into those definitions (so it resolves exactly as inside `root`)."""
+    doc = dict(sub)
+    for key in ("$defs", "definitions"):
+        if key in root and key not in doc:
+            doc[key] = root[key]
+    if any(not ref.startswith(("#/$defs/", "#/definitions/")) for _, ref in local_refs(doc)):
+        return None
+    return compile_fast_check(doc, dialect)
 
 
 # ---- bare words ---------------------------------------------------------------------------------
@@ -374,7 +493,7 @@ def settle_words(obj: Any, schema: JSONSchema, word: type[str]) -> tuple[bool, A
     `(False, None)` when one stands anywhere else (`"name": medium` is not the string "medium").
     """
     try:
-        return True, _settle(obj, [schema], schema, word, 0)
+        return True, _settle(obj, [schema], schema, word)
     except (_Stray, RecursionError):
         return False, None
 
@@ -397,9 +516,7 @@ def _positions(root: JSONSchema, schemas: Iterable[Any], hops: int = 0) -> list[
     return out
 
 
-def _settle(obj: Any, schemas: list[Any], root: JSONSchema, word: type[str], depth: int) -> Any:
-    if depth > _MAX_DEPTH:
-        raise _Stray
+def _settle(obj: Any, schemas: list[Any], root: JSONSchema, word: type[str]) -> Any:
     if isinstance(obj, word):
         at = _positions(root, schemas)
         if any(obj in (_enum_members(s) or ()) for s in at):
@@ -416,7 +533,7 @@ def _settle(obj: Any, schemas: list[Any], root: JSONSchema, word: type[str], dep
                     subs.append(props[key])
                 elif isinstance(s.get("additionalProperties"), dict):
                     subs.append(s["additionalProperties"])
-            out[key] = _settle(value, subs, root, word, depth + 1)
+            out[key] = _settle(value, subs, root, word)
         return out
     if isinstance(obj, list):
         at = _positions(root, schemas)
@@ -429,6 +546,6 @@ def _settle(obj: Any, schemas: list[Any], root: JSONSchema, word: type[str], dep
                     subs.append(prefix[i])
                 elif isinstance(s.get("items"), dict):
                     subs.append(s["items"])
-            items.append(_settle(value, subs, root, word, depth + 1))
+            items.append(_settle(value, subs, root, word))
         return items
     return obj

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -9,6 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 import structbatch as sb
+from structbatch import _coerce
 from structbatch._coerce import coerce
 
 INT = {"type": "integer"}
@@ -253,13 +255,97 @@ def test_a_key_another_part_of_the_schema_names_is_never_dropped() -> None:
     assert coerce({"k": 1}, required, drop_extra=True) == ({"k": 1}, [])
 
 
-def test_deep_values_come_back_unchanged() -> None:
+def _arrays(depth: int, leaf: Any) -> Any:
+    for _ in range(depth):
+        leaf = [leaf]
+    return leaf
+
+
+def _array_schema(depth: int) -> dict[str, Any]:
+    schema: dict[str, Any] = INT
+    for _ in range(depth):
+        schema = {"type": "array", "items": schema}
+    return schema
+
+
+def _any_of_schema(depth: int) -> dict[str, Any]:
+    """`depth` levels of `anyOf: [array of <the level below>, null]` over an integer."""
+    schema: dict[str, Any] = INT
+    for _ in range(depth):
+        schema = {"anyOf": [{"type": "array", "items": schema}, {"type": "null"}]}
+    return schema
+
+
+def _leaf(value: Any, depth: int) -> Any:
+    """The value `depth` single-item lists down (a walk: `==` on 5,000 levels recurses too deep)."""
+    for _ in range(depth):
+        assert isinstance(value, list) and len(value) == 1
+        value = value[0]
+    return value
+
+
+@pytest.mark.parametrize("depth", [32, 100, 600, 5000])
+def test_coercion_goes_as_deep_as_the_value(depth: int) -> None:
+    out, done = coerce(_arrays(depth, "1"), _array_schema(depth))  # no depth cap, no RecursionError
+    assert _leaf(out, depth) == 1 and type(_leaf(out, depth)) is int
+    assert done == ["coerce:$" + "[0]" * depth + ":str->int"]
+
+
+@pytest.mark.parametrize("depth", [32, 100])
+def test_a_string_integer_under_a_deep_any_of_nesting_is_coerced(depth: int) -> None:
+    spec = sb.compile(_any_of_schema(depth))
+    check = spec.validate({"value": _arrays(depth, "1")})
+    assert check.ok and check.value == _arrays(depth, 1), check.errors
+    out = spec.parse_text(json.dumps(_arrays(depth, "1")))
+    assert out.ok and out.value == _arrays(depth, 1), out.failure
+    assert any(r.endswith(":str->int") for r in out.repairs)
+
+
+@pytest.mark.parametrize("shape", [_array_schema, _any_of_schema])
+@pytest.mark.parametrize("depth", [150, 300, 450, 600, 5000])
+def test_where_the_validators_accept_a_depth_coercion_does_too(shape: Any, depth: int) -> None:
+    try:
+        spec = sb.compile(shape(depth))
+    except sb.SchemaError as exc:  # deeper than compiling goes: a refusal, never a RecursionError
+        assert "nested too deep" in str(exc)
+        return
+    if spec.validate({"value": _arrays(depth, 1)}).ok:
+        check = spec.validate({"value": _arrays(depth, "1")})
+        assert check.ok and check.value == _arrays(depth, 1), check.errors
+
+
+def test_a_list_made_by_wrapping_is_never_wrapped_again() -> None:
+    # a recursive array schema would otherwise wrap "1" into [[[...]]] without end: one wrap,
+    # and what it holds is left for validation to refuse
+    schema = {"$defs": {"n": {"type": "array", "items": {"$ref": "#/$defs/n"}}}, "$ref": "#/$defs/n"}
+    assert coerce("1", schema) == (["1"], ["wrap_list:$"])
+    assert coerce(["1"], schema) == ([["1"]], ["wrap_list:$[0]"])
+    nested = {"type": "array", "items": {"type": "array", "items": INT}}
+    assert coerce("1", nested) == (["1"], ["wrap_list:$"])  # never [[1]]
+    assert not sb.compile(nested).validate({"items": "1"}).ok
+
+
+def test_union_branches_sharing_a_ref_are_walked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # two branches lead to the same definition: without the walk's memo, 2**depth paths
+    twin = {"type": "object", "properties": {"a": {"$ref": "#/$defs/n"}}, "required": ["a"]}
+    schema = {"$defs": {"n": {"anyOf": [twin, {**twin, "maxProperties": 5}, INT]}}, "$ref": "#/$defs/n"}
+    walked = 0
+    node = _coerce._Coercer.node
+
+    def counting(self: Any, *args: Any) -> Any:
+        nonlocal walked
+        walked += 1
+        return node(self, *args)
+
+    monkeypatch.setattr(_coerce._Coercer, "node", counting)
+    depth = 18
     value: Any = "1"
-    schema: Any = INT
-    for _ in range(600):
-        value, schema = [value], {"type": "array", "items": schema}
-    out, done = coerce(value, schema)  # deeper than the walk goes: no RecursionError, no coercion
-    assert out == value and done == []
+    for _ in range(depth):
+        value = {"a": value}
+    out, done = coerce(value, schema)
+    assert done == ["coerce:$" + ".a" * depth + ":str->int"]
+    assert json.dumps(out) == json.dumps(value).replace('"1"', "1")
+    assert walked < 20 * depth
 
 
 def test_keys_named_by_dependent_keywords_are_not_extra() -> None:

@@ -630,6 +630,34 @@ def test_nesting_deeper_than_we_read_is_a_plain_failure(depth: int) -> None:
             assert not out.ok and out.kind is not FailureKind.INTERNAL, out.failure
 
 
+@pytest.mark.parametrize("depth", [32, 100])
+def test_a_string_integer_deep_in_a_tool_input_is_coerced(depth: int) -> None:
+    out = parse_message(NESTED, message(tool({"a": _nested(depth, "7")}, name="Nested"), stop="tool_use"))
+    assert out.ok and out.value == {"a": _nested(depth, 7)}, out.failure
+    assert any(r.endswith(":str->int") for r in out.repairs)
+
+
+@pytest.mark.parametrize("depth", [600, 5000])
+def test_absurdly_deep_tool_inputs_end_in_a_clean_outcome(depth: int) -> None:
+    def parsed(leaf: Any) -> sb.Outcome[Any]:
+        return parse_message(
+            NESTED, message(tool({"a": _nested(depth, leaf)}, name="Nested"), stop="tool_use")
+        )
+
+    clean, coerced = parsed(7), parsed("7")
+    assert clean.kind is not FailureKind.INTERNAL and coerced.kind is not FailureKind.INTERNAL
+    if depth > 1000:  # deeper than validation goes: refused, never a crash
+        assert not clean.ok and clean.kind is FailureKind.INVALID
+    assert coerced.ok is clean.ok  # where the value validates, its lossless coercion does too
+    if clean.ok:
+        assert coerced.value == clean.value
+    tree: dict[str, Any] = {}
+    for _ in range(depth):
+        tree = {"children": [tree]}
+    out = parse_message(sb.compile(Tree), message(tool(tree, name="Tree"), stop="tool_use"))
+    assert out.kind is not FailureKind.INTERNAL, out.failure
+
+
 CLOSED = sb.compile(
     {
         "title": "Closed",
