@@ -1,131 +1,171 @@
-"""Reading one clean tool_use result line at the raw orjson + pydantic speed, on any model.
+"""Reading one clean tool_use result line faster than the raw orjson + pydantic loop, on any model.
 
-`_parse.result_line_validator` validates the whole line in one pydantic-core pass (JSON parsing
-and the model together). That is the fastest way for number-heavy inputs, but pydantic-core
-builds Python strings more slowly than orjson: on string-heavy models (names, descriptions,
-SKUs) it measured 0.66-0.71x the raw `orjson.loads` + `model_validate` loop. So a line is read
-by orjson, the envelope checked by a few dict lookups, and the tool input validated in strict
-Python mode, which is as fast as the raw loop's lax validation.
+The raw loop (`orjson.loads(line)`, then `Model.model_validate(...["input"])`) builds the whole
+envelope as Python objects: the result, the message, its ids and model name, the content list,
+the block. None of it is needed. A line the API wrote is laid out the same way every time:
 
-Strict Python-mode validation of a parsed dict accepts a subset of what strict JSON mode accepts,
-with the same values. Models that need JSON mode (enums, dates, tuples given as JSON arrays) fail
-it on their first line: from then on that spec reads lines with the one-pass JSON validator. A
-line that may hold an integer beyond 64 bits (which orjson reads as a float) is read the JSON way
-too, so such integers stay exact. Whatever this reader refuses, the general path decides.
+    {"custom_id":"…","result":{"type":"succeeded","message":{"id":"…","type":"message",
+    "role":"assistant","model":"…","content":[{"type":"tool_use","id":"…","name":"<tool>",
+    "input":<INPUT>}],"stop_reason":"tool_use","stop_sequence":null,"usage":<USAGE>}}}}
+
+so `LineReader` matches the part before the input with one anchored regex (the tool name, the
+`succeeded` type and the lone `tool_use` block are literals of it, every string in it plain
+printable ASCII without escapes), checks the part after it against a second one (the content list
+closes after one block, the stop reason is a clean one), reads the usage with orjson, and has
+pydantic-core validate the input text in strict JSON mode: the only objects built are the model
+and the usage. Strict JSON mode is the general path's own strict step (which tries Python mode on
+the parsed dict first; that accepts a subset, with the same values), and it keeps integers
+beyond 64 bits exact.
+
+Why this is exact: the line is the concatenation of the matched head, the input text, the matched
+middle, the usage text and `}}}` (then only whitespace). Each piece is checked to be exactly what
+its grammar allows (the input and the usage by a JSON parser that must consume them whole), so
+the line is valid JSON and reads as that envelope and nothing else; no key the outcome depends on
+can appear twice. Whatever the input's strings hold (even text that looks like the tail) cannot
+change that. What pydantic-core's JSON parser accepts but strict JSON does not (NaN, Infinity,
+numbers that overflow to infinity) and text that may be an elision placeholder are screened on the
+input text first; such a line, and any line laid out otherwise, goes to the layout-free reader
+(one pydantic-core pass over the whole line), and whatever that refuses to the general path.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
 import pydantic
-from pydantic_core import SchemaValidator, core_schema
+from pydantic_core import CoreConfig, SchemaValidator
 
-from . import _jsonschema_walk as jsw
+from ._jsonload import ELISION_SUSPECT, suspect_finder
+from ._outcome import Usage
 
-#: stop reasons under which a lone tool_use block is complete (as `_parse` defines a clean line)
-_CLEAN_TOOL_STOPS = frozenset({"tool_use", "end_turn", "stop_sequence"})
-#: nineteen digits in a row: orjson may read the integer they belong to inexactly
-_long_digits = SchemaValidator(core_schema.str_schema(pattern="[0-9]{19}")).isinstance_python
-
-
-class LineReader:
-    """`validate_json(line, strict=True)` -> `{"custom_id", "value", "usage"}` for a clean line,
-    else a `ValueError` (the interface of the pydantic validator it wraps)."""
-
-    __slots__ = ("_json_mode", "_line", "_model", "_name", "_untyped_numbers")
-
-    def __init__(self, name: str, model: type[pydantic.BaseModel], line_validator: Any) -> None:
-        self._name = name
-        self._model = model.__pydantic_validator__
-        self._line = line_validator
-        self._json_mode = False
-        self._untyped_numbers = _numbers_may_be_untyped(model)
-
-    def validate_json(self, line: bytes | str, strict: bool = True) -> Any:
-        if self._json_mode or (self._untyped_numbers and _long_digits(line)):
-            return self._one_pass(line)
-        envelope = orjson.loads(line)  # JSONDecodeError is a ValueError; whitespace is free
-        try:
-            result = envelope["result"]
-            message = result["message"]
-            content = message["content"]
-            block = content[0]
-            if (
-                result["type"] != "succeeded"
-                or len(content) != 1
-                or block["type"] != "tool_use"
-                or block["name"] != self._name
-                or message["stop_reason"] not in _CLEAN_TOOL_STOPS
-            ):
-                raise ValueError("not a clean tool_use line")
-            custom_id = envelope["custom_id"]
-            raw = block["input"]
-            usage = message.get("usage")
-            if type(custom_id) is not str or (usage is not None and not _plain_usage(usage)):
-                raise ValueError("not a clean tool_use line")
-        except (KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise ValueError("not a clean tool_use line") from exc
-        try:
-            value = self._model.validate_python(raw, strict=True)
-        except pydantic.ValidationError:
-            parsed = self._one_pass(line)  # raises if the input is invalid
-            self._json_mode = True  # valid in JSON mode only: this model needs it on every line
-            return parsed
-        return {"custom_id": custom_id, "value": value, "usage": usage}
-
-    def _one_pass(self, line: bytes | str) -> Any:
-        """The line validated by pydantic-core in one pass (it pays for a trailing newline more
-        than a strip costs, and for a whole parse of a line that holds no tool_use at all)."""
-        if isinstance(line, str):
-            line = line.rstrip()
-            if "tool_use" not in line:
-                raise ValueError("no tool_use block")
-        else:
-            line = line.rstrip()
-            if b"tool_use" not in line:
-                raise ValueError("no tool_use block")
-        return self._line.validate_json(line, strict=True)
+_may_elide = suspect_finder(ELISION_SUSPECT + "|NaN|Infinity")
+#: a number with a three-digit exponent: pydantic-core's JSON parser reads `1e400` as infinity
+#: where strict JSON (orjson, the general path) refuses the line; such text is checked by orjson.
+#: (A separate search: in one pattern with the others it costs ten times as much.)
+_big_exponent = suspect_finder("[0-9][eE][+-]?[0-9]{3}")
 
 
-def _numbers_may_be_untyped(model: type[pydantic.BaseModel]) -> bool:
-    """Whether a number in `model`'s input may land where both an int and a float fit: a schema
-    position without a type (`Any`, a bare `list`), or a union or type list of integer and number."""
-    try:
-        schema = model.model_json_schema(mode="validation")
-    except (pydantic.PydanticInvalidForJsonSchema, pydantic.PydanticSchemaGenerationError):
+def needs_care(text: bytes) -> bool:
+    """Whether JSON text must be left to the general path: it may hold an elision placeholder,
+    or a number pydantic-core's JSON parser reads where strict JSON refuses it (`NaN`,
+    `Infinity`, `1e400`)."""
+    if _may_elide(text):
         return True
-    for _, node in jsw.walk(schema):
-        for key in ("additionalProperties", "items"):
-            if node.get(key) is True or node.get(key) == {}:
-                return True
-        types = node.get("type")
-        branches = [b.get("type") for b in node.get("anyOf") or () if isinstance(b, dict)]
-        if isinstance(types, list) and {"integer", "number"} <= set(types):
-            return True
-        if {"integer", "number"} <= set(branches):
-            return True
-        if types is None and not (_TYPED_BY & node.keys()):
+    if _big_exponent(text):
+        try:
+            orjson.loads(text)
+        except orjson.JSONDecodeError:
             return True
     return False
 
 
-#: keywords that give an untyped schema node its values' shape
-_TYPED_BY = frozenset({"$ref", "anyOf", "allOf", "oneOf", "enum", "const", "properties"})
+#: printable ASCII but `"` and `\`: a JSON string written with no escape means exactly these bytes
+_PLAIN = rb"[ !#-\[\]-~]*+"
+#: the line up to the tool input, with `name` (the tool's JSON string) in it; group 1: custom_id
+_HEAD = (
+    rb'\{"custom_id":"(' + _PLAIN + rb')","result":\{"type":"succeeded","message":\{'
+    rb'(?:"(?:id|type|role|model|container)":(?:"' + _PLAIN + rb'"|null),)*+'
+    rb'"content":\[\{"type":"tool_use","id":"' + _PLAIN + rb'","name":%s,"input":'
+)
+#: message keys the outcome does not depend on, with a plain string or null value
+_OTHER = rb'(?:,"(?:id|type|role|model|container|diagnostics|stop_details)":(?:"' + _PLAIN + rb'"|null))*+'
+#: from the end of the tool input to the usage object: one block, a clean stop reason
+_MIDDLE = re.compile(
+    rb"\}\]"
+    + _OTHER
+    + rb',"stop_reason":"(?:tool_use|end_turn|stop_sequence)"'
+    + _OTHER
+    + rb',"stop_sequence":(?:null|"'
+    + _PLAIN
+    + rb'")'
+    + _OTHER
+    + rb',"usage":'
+).match
+#: where `_MIDDLE` starts: the content list closing after the block (searched from the end)
+_MIDDLE_START = b'}],"'
+_USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+_WHITESPACE = b" \t\r\n"
+#: pydantic-core caches the Python strings it builds (up to 16k of them, by default every string):
+#: a batch's keys repeat but its values rarely do, and caching them cost ~10% of a clean line
+_CONFIG = CoreConfig(cache_strings="keys")
+#: a usage object's JSON text -> `Usage` (counts strict integers, missing ones zero, other keys
+#: ignored), built by pydantic-core: half the cost of orjson and a dict
+_read_usage = pydantic.TypeAdapter(Usage).validator.validate_json
 
 
-def _plain_usage(usage: Any) -> bool:
-    """A dict whose token counts are integers or null (what the line envelope allows)."""
-    if type(usage) is not dict:
-        return False
-    get = usage.get
-    for count in (
-        get("input_tokens"),
-        get("output_tokens"),
-        get("cache_creation_input_tokens"),
-        get("cache_read_input_tokens"),
-    ):
-        if count is not None and type(count) is not int:
-            return False
-    return True
+def _validator(model: type[pydantic.BaseModel]) -> SchemaValidator:
+    """The model's own validator with string caching for keys only (same instances, same errors)."""
+    try:
+        return SchemaValidator(model.__pydantic_core_schema__, config=_CONFIG)
+    except (TypeError, ValueError, pydantic.PydanticUserError):  # a schema not built yet: as it is
+        return model.__pydantic_validator__  # type: ignore[return-value]
+
+
+class LineReader:
+    """`read(line)` -> `(custom_id, value, usage)` for a clean tool_use line of `name`, else None.
+
+    `line_validator` is the layout-free reader (`_parse.result_line_validator`), used for a line
+    whose envelope is laid out otherwise (other key order, spaces, escaped strings, no usage).
+    """
+
+    __slots__ = ("_head", "_input", "_line", "_usages")
+
+    def __init__(self, name: str, model: type[pydantic.BaseModel], line_validator: Any) -> None:
+        self._head = re.compile(_HEAD % re.escape(orjson.dumps(name))).match
+        self._input = _validator(model).validate_json
+        self._line = line_validator.validate_json
+        #: `Usage` by its JSON text (immutable, and the same counts often repeat in a batch)
+        self._usages: dict[bytes, Usage] = {}
+
+    def read(self, line: bytes | str) -> tuple[str, Any, Usage] | None:
+        if type(line) is not bytes:
+            try:
+                line = line.encode() if isinstance(line, str) else bytes(line)
+            except UnicodeEncodeError:  # a lone surrogate: not JSON text
+                return None
+        head = self._head(line)
+        if head is None:
+            return self._layout_free(line)
+        start = head.end()
+        cut = line.rfind(_MIDDLE_START, start)
+        middle = _MIDDLE(line, cut) if cut > 0 else None
+        end = len(line)
+        if line[-1] == 10:  # b"\n"
+            end -= 1
+        while end and line[end - 1] in _WHITESPACE:
+            end -= 1
+        if middle is None or line[end - 3 : end] != b"}}}":
+            return self._layout_free(line)
+        text = line[start:cut]
+        if needs_care(text):
+            return None
+        usage_text = line[middle.end() : end - 3]
+        usage = self._usages.get(usage_text)
+        if usage is None:
+            try:
+                usage = _read_usage(usage_text, strict=True)
+            except ValueError:  # null or non-integer counts: the layout-free reader decides
+                return self._layout_free(line)
+            if len(self._usages) >= 4096:
+                self._usages.clear()
+            self._usages[usage_text] = usage
+        try:
+            value = self._input(text, strict=True)
+        except ValueError:  # pydantic.ValidationError: the general path explains it
+            return None
+        return head[1].decode(), value, usage
+
+    def _layout_free(self, line: bytes) -> tuple[str, Any, Usage] | None:
+        """The whole line validated by pydantic-core in one pass (its envelope is a flat TypedDict
+        read through alias paths), for a line this reader's layout does not match."""
+        if needs_care(line) or b"tool_use" not in line:
+            return None
+        try:
+            parsed = self._line(line.rstrip(), strict=True)  # it pays more for whitespace than a strip
+        except ValueError:
+            return None
+        counts = parsed.get("usage") or {}  # integers or null (`_LineUsage`); null counts as zero
+        usage = Usage(*(counts.get(key) or 0 for key in _USAGE_KEYS))
+        return parsed["custom_id"], parsed["value"], usage

@@ -31,7 +31,7 @@ from ._choose import CUT_STOP_REASONS, TextParse, excerpt_of, from_tools, prose_
 from ._extract import extract, glue_prefill, lone_value
 from ._fit import spec_facts, validate_strict
 from ._fit import validate_answer as validate_answer  # re-exported for structbatch.testing
-from ._jsonload import ELISION_SUSPECT, check_elision, loads_document, suspect_finder
+from ._jsonload import check_elision, loads_document
 from ._lenient import JSONProblem
 from ._outcome import FailureKind, Outcome, T, Usage
 from ._schema import Spec
@@ -194,34 +194,24 @@ def result_line_validator(spec: Spec[Any]) -> Any:
     return pydantic.TypeAdapter(line).validator
 
 
-#: a result line the fast path leaves to the general one: it may hold an elision placeholder,
-#: or a NaN/Infinity (pydantic-core's JSON parser accepts them; strict JSON does not)
-_line_needs_care = suspect_finder(ELISION_SUSPECT + "|NaN|Infinity")
-
-
 def fast_result_line(spec: Spec[T], line: bytes | str | bytearray | memoryview) -> Outcome[T] | None:
     """One clean tool_use result line -> its Outcome, or None to take the general path.
 
-    The hot path of collecting results: a line that does not mention `tool_use`, may hold an
-    elision placeholder or a non-finite number, or does not validate strictly is left to
-    `parse_result_line`, which checks every string of the input and explains what is wrong.
-    Never raises.
+    The hot path of collecting results: `_fastline.LineReader` reads the line (one tool_use
+    block named like the spec's tool, a clean stop reason, an input valid as written, no
+    elision placeholder or non-finite number); whatever it does not take is left to
+    `parse_result_line`, which decides what the line is and explains what is wrong. Never raises.
     """
-    validator = spec._line_validator
-    if validator is None:
+    reader = spec._line_validator
+    if reader is None:
         return None
-    if type(line) is not bytes and not isinstance(line, str):
-        line = bytes(line)
-    if _line_needs_care(line):  # the validator (`_fastline`) checks for one clean tool_use block
+    found = reader.read(line)
+    if found is None:
         return None
-    try:
-        parsed = validator.validate_json(line, strict=True)
-    except ValueError:  # pydantic.ValidationError
-        return None
-    value = parsed["value"]
+    custom_id, value, usage = found
     if spec.wrap:
         value = getattr(value, spec.wrap)
-    return _success(value, _usage(parsed.get("usage")), parsed["custom_id"])
+    return _success(value, usage, custom_id)
 
 
 def _line_text(line: bytes | str | bytearray | memoryview) -> tuple[bytes | str, bool]:

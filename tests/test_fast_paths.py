@@ -9,6 +9,7 @@ to the general path (elision placeholders in any JSON spelling, NaN/Infinity, `\
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
@@ -22,9 +23,10 @@ import pytest
 from helpers.jobsupport import FAST_POLL, FAST_RETRY, Person, Seq, rewriting_client
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 import structbatch as sb
-from structbatch import _extract, _parse
+from structbatch import _extract, _fastline, _parse
 from structbatch.emulator import Emulator
 from structbatch.testing import strategies as sbst
 from tests.test_job import MIXED
@@ -158,6 +160,195 @@ def test_duplicate_keys_in_a_tool_line_are_read_alike() -> None:
     both_ways(spec, raw)
 
 
+# ---- the layout reader (`_fastline.LineReader`): each shortcut against the general path -------
+
+
+class Part(BaseModel):
+    sku: str
+    qty: int
+    price: float
+    ok: bool
+    note: str | None = None
+
+
+class Shipment(BaseModel):
+    ref: str
+    parts: list[Part]
+    meta: Any = None
+    when: dt.date | None = None
+
+
+SHIPMENT = sb.compile(Shipment)
+SHIPMENT_INPUT = (
+    '{"ref":"S-1","parts":[{"sku":"A-1","qty":2,"price":1.5,"ok":true,"note":null}],'
+    '"meta":{"n":1},"when":"2026-07-05"}'
+)
+CANONICAL_HEAD = (
+    '{"custom_id":"c-1","result":{"type":"succeeded","message":{"id":"msg_1","type":"message",'
+    '"role":"assistant","model":"claude-haiku-4-5","content":[{"type":"tool_use","id":"toolu_1",'
+    '"name":"Shipment","input":'
+)
+CANONICAL_TAIL = (
+    '}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":12,'
+    '"cache_creation_input_tokens":0,"cache_read_input_tokens":3,"cache_creation":'
+    '{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":0},"output_tokens":7,'
+    '"service_tier":"batch"}}}}\n'
+)
+
+
+def _shipment_line(
+    tool_input: str = SHIPMENT_INPUT, head: str = CANONICAL_HEAD, tail: str = CANONICAL_TAIL
+) -> str:
+    return head + tool_input + tail
+
+
+def test_the_api_layout_is_read_without_the_general_path() -> None:
+    raw = _shipment_line()
+    reader = SHIPMENT._line_validator
+    for line in (raw, raw.encode(), bytearray(raw.encode()), raw.rstrip("\n"), raw[:-1] + "\r\n"):
+        found = reader.read(line)
+        assert found is not None, line
+        custom_id, value, usage = found
+        assert custom_id == "c-1" and value.parts[0].qty == 2 and value.when == dt.date(2026, 7, 5)
+        assert usage == sb.Usage(input_tokens=12, output_tokens=7, cache_read_input_tokens=3)
+        both_ways(SHIPMENT, line)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "kind"),
+    [
+        ('"qty":2', '"qty":"2"', None),  # a lossless coercion: the general path's, with its repair
+        ('"ok":true', '"ok":"yes"', sb.FailureKind.INVALID),
+        ('"ok":true', '"ok":1', sb.FailureKind.INVALID),
+        ('"price":1.5', '"price":"1.5"', None),
+        ('"sku":"A-1"', '"sku":7', sb.FailureKind.INVALID),
+        ('"price":1.5', '"price":NaN', sb.FailureKind.MALFORMED_RESULT),
+        ('"price":1.5', '"price":-Infinity', sb.FailureKind.MALFORMED_RESULT),
+        ('"price":1.5', '"price":1e400', sb.FailureKind.MALFORMED_RESULT),
+        ('"price":1.5', '"price":-1.5E+999', sb.FailureKind.MALFORMED_RESULT),
+        ('"price":1.5', '"price":1e-400', None),  # underflows to 0.0 in both parsers
+        ('"price":1.5', '"price":2.5e100', None),
+        ('"meta":{"n":1}', '"meta":{"n":1e400}', sb.FailureKind.MALFORMED_RESULT),
+        ('"meta":{"n":1}', '"meta":{"n":123456789012345678901234567890}', None),  # kept exact
+        ('"qty":2', '"qty":123456789012345678901', None),
+        ('"sku":"A-1"', '"sku":"3e123-9e999"', None),  # exponent-like text inside a string
+        ('"sku":"A-1"', '"sku":"..."', sb.FailureKind.INVALID),
+        ('"sku":"A-1"', '"sku":"\\u2026"', sb.FailureKind.INVALID),
+        ('"sku":"A-1"', '"sku":"Caf\\u00e9"', None),
+        ('"sku":"A-1"', '"sku":"\\ud800"', sb.FailureKind.MALFORMED_RESULT),
+        ('"sku":"A-1"', '"sku":"a\tb"', sb.FailureKind.MALFORMED_RESULT),  # a raw control character
+        ('"sku":"A-1"', '"sku":"A-1","sku":"B-2"', None),  # duplicate keys: the last, both ways
+        ('"sku":"A-1"', '"sku":"}],\\"stop_reason\\":\\"max_tokens\\",\\"usage\\":{"', None),
+        ('"sku":"A-1"', '"sku":"}],"', None),
+        ('"sku":"A-1"', '"sku":"}]"}]', sb.FailureKind.MALFORMED_RESULT),
+        ('"when":"2026-07-05"', '"when":"2026-13-05"', sb.FailureKind.INVALID),
+        ('"when":"2026-07-05"', '"when":20260705', sb.FailureKind.INVALID),
+        ('"ref":"S-1",', "", sb.FailureKind.INVALID),
+        ('"2026-07-05"}', '"2026-07-05","extra":1}', None),  # ignored by the model, both ways
+    ],
+)
+def test_tool_inputs_the_layout_reader_must_read_as_the_general_path(
+    before: str, after: str, kind: sb.FailureKind | None
+) -> None:
+    assert before in SHIPMENT_INPUT
+    line = _shipment_line(SHIPMENT_INPUT.replace(before, after, 1))
+    with general_path_only():
+        general = SHIPMENT.parse(line)
+    assert general.kind is kind, general
+    # the reader takes exactly the clean successes (a coercion or a repair is the general path's)
+    assert (SHIPMENT._line_validator.read(line) is not None) == (general.ok and not general.repairs)
+    both_ways(SHIPMENT, line)
+    both_ways(SHIPMENT, line.encode())
+
+
+_HEAD_PARTS = (
+    '"result":{"type":"succeeded","message":{"id":"msg_1","type":"message",'
+    '"role":"assistant","model":"claude-haiku-4-5","content":[{"type":"tool_use","id":"toolu_1",'
+)
+
+
+@pytest.mark.parametrize(
+    ("head", "tail"),
+    [
+        # envelopes laid out otherwise: the layout-free reader or the general path decides
+        (CANONICAL_HEAD.replace('"name":"Shipment"', '"name":"Shipments"'), CANONICAL_TAIL),
+        (CANONICAL_HEAD.replace('"name":"Shipment"', '"name":"shipment"'), CANONICAL_TAIL),
+        (CANONICAL_HEAD.replace('"succeeded"', '"errored"'), CANONICAL_TAIL),
+        (
+            CANONICAL_HEAD.replace('"custom_id":"c-1"', '"custom_id":"c\\u00e9"'),
+            CANONICAL_TAIL,
+        ),
+        (CANONICAL_HEAD.replace('"custom_id":"c-1"', '"custom_id":"c\\"1"'), CANONICAL_TAIL),
+        (CANONICAL_HEAD.replace('"custom_id":"c-1"', '"custom_id":7'), CANONICAL_TAIL),
+        (CANONICAL_HEAD.replace('"model":"claude-haiku-4-5"', '"model":"claude\thaiku"'), CANONICAL_TAIL),
+        (CANONICAL_HEAD.replace('"type":"message",', ""), CANONICAL_TAIL),
+        (CANONICAL_HEAD.replace('"id":"msg_1",', '"id":"msg_1","container":null,'), CANONICAL_TAIL),
+        (CANONICAL_HEAD.replace(":", ": "), CANONICAL_TAIL.replace(":", ": ")),
+        (CANONICAL_HEAD, CANONICAL_TAIL.replace('"tool_use"', '"end_turn"')),
+        (CANONICAL_HEAD, CANONICAL_TAIL.replace('"tool_use"', '"max_tokens"')),
+        (CANONICAL_HEAD, CANONICAL_TAIL.replace('"tool_use"', '"refusal"')),
+        (CANONICAL_HEAD, CANONICAL_TAIL.replace('"tool_use"', '"pause_turn"')),
+        (CANONICAL_HEAD, CANONICAL_TAIL.replace('"tool_use",', '"tool_use","stop_reason":"max_tokens",')),
+        (CANONICAL_HEAD, CANONICAL_TAIL.replace('null,"usage"', '"END","usage"')),
+        (CANONICAL_HEAD, CANONICAL_TAIL.replace("}],", '},{"type":"text","text":"also"}],')),
+        (
+            CANONICAL_HEAD,
+            CANONICAL_TAIL.replace("}],", '},{"type":"tool_use","id":"t2","name":"Shipment","input":{}}],'),
+        ),
+        (CANONICAL_HEAD.replace('"content":[', '"content":[{"type":"text","text":"Here:"},'), CANONICAL_TAIL),
+        (CANONICAL_HEAD, CANONICAL_TAIL.replace('"input_tokens":12', '"input_tokens":null')),
+        (CANONICAL_HEAD, CANONICAL_TAIL.replace('"input_tokens":12', '"input_tokens":12.0')),
+        (CANONICAL_HEAD, CANONICAL_TAIL.replace('"input_tokens":12', '"input_tokens":true')),
+        (CANONICAL_HEAD, CANONICAL_TAIL.replace('"output_tokens":7', '"output_tokens":7,"output_tokens":9')),
+        (
+            CANONICAL_HEAD,
+            CANONICAL_TAIL.replace('"service_tier":"batch"', '"service_tier":"batch","x":[1,{}]'),
+        ),
+        (CANONICAL_HEAD, '}],"stop_reason":"tool_use","stop_sequence":null}}}\n'),
+        (CANONICAL_HEAD, '}],"stop_reason":"tool_use","stop_sequence":null,"usage":null}}}\n'),
+        (CANONICAL_HEAD, CANONICAL_TAIL.replace("}}}}", '},"stop_details":null}}}')),
+        (CANONICAL_HEAD, CANONICAL_TAIL.replace("}}}}", "}}},")),
+        (CANONICAL_HEAD, CANONICAL_TAIL.replace("}}}}", "}}}} x")),
+        (CANONICAL_HEAD, CANONICAL_TAIL.replace("}}}}", "}}}")),
+        (CANONICAL_HEAD, CANONICAL_TAIL.replace("}}}}", '}},"type":"errored"}}')),
+        (CANONICAL_HEAD, CANONICAL_TAIL.replace("}}}}", '}}},"custom_id":"other"}')),
+        (
+            '{"custom_id":"c-1","result":{"type":"succeeded","message":{"id":"msg_1","container":null,'
+            '"content":[{"type":"tool_use","id":"toolu_1","name":"Shipment","input":',
+            '}],"diagnostics":null,"model":"m","role":"assistant","stop_details":null,"stop_reason":"tool_use",'
+            '"stop_sequence":null,"type":"message","usage":{"input_tokens":1,"output_tokens":2}}}}\n',
+        ),
+        ('{"result":{"message":{"content":[{"input":', "}]}}}"),
+    ],
+)
+def test_envelopes_the_layout_reader_must_read_as_the_general_path(head: str, tail: str) -> None:
+    line = _shipment_line(head=head, tail=tail)
+    both_ways(SHIPMENT, line)
+    both_ways(SHIPMENT, line.encode())
+
+
+def test_the_emulators_layout_takes_the_layout_reader() -> None:
+    """The emulator writes message keys in another order (container, content, diagnostics, ...,
+    usage last): still one clean answer read without the layout-free pass."""
+    line = _shipment_line(
+        head='{"custom_id":"c-1","result":{"type":"succeeded","message":{"id":"msg_1","container":null,'
+        '"content":[{"type":"tool_use","id":"toolu_1","name":"Shipment","input":',
+        tail='}],"diagnostics":null,"model":"m","role":"assistant","stop_details":null,"stop_reason":"tool_use",'
+        '"stop_sequence":null,"type":"message","usage":{"input_tokens":1,"output_tokens":2}}}}\n',
+    )
+    reader = SHIPMENT._line_validator
+    assert reader._head(line.encode()) is not None
+    assert reader.read(line) is not None
+    assert SHIPMENT.parse(line).usage == sb.Usage(input_tokens=1, output_tokens=2)
+
+
+def test_a_line_that_is_not_text_is_left_to_the_general_path() -> None:
+    raw = _shipment_line().encode()
+    for line in (raw.replace(b"A-1", b"A-\xff"), "\ud800" + raw.decode()):
+        assert SHIPMENT._line_validator.read(line) is None
+        both_ways(SHIPMENT, line)
+
+
 # ---- text answers -------------------------------------------------------------------------------
 
 TEXTS = [
@@ -228,7 +419,7 @@ def test_elision_suspect_finds_every_placeholder_however_spelled(value: str, esc
     for spelled in _spellings(value, escapes):
         assert json.loads(spelled) == value
         assert _extract.may_hold_elision(spelled.encode()), spelled
-        assert _parse._line_needs_care(('{"x":' + spelled + "}").encode()), spelled
+        assert _fastline.needs_care(('{"x":' + spelled + "}").encode()), spelled
 
 
 @pytest.mark.parametrize(
