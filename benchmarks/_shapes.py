@@ -350,3 +350,59 @@ def write_file(path: Path, shape: Shape, n: int) -> Path:
             f.write(line + b"\n")
     tmp.replace(path)
     return path
+
+
+# ---- the measurement ----------------------------------------------------------------------------
+
+#: a parse variant as `benchmarks.__main__.interleaved` takes it: (path, start, end) -> lines read
+Reader = Callable[[Path, int, int], int]
+
+
+def measure(
+    data: Path,
+    n: int,
+    rounds: int,
+    interleaved: Callable[[dict[str, tuple[Path, Reader]], int], dict[str, list[float]]],
+    segment_lines: Callable[[Path, int, int], Iterator[bytes]],
+) -> dict[str, dict[str, float]]:
+    """Per shape, the raw limit and `spec.parse` taking turns on the same 2,000-line segments of
+    `n` lines, `rounds` passes: lines/s of each (median pass) and the paired ratios raw/ours.
+
+    Raw limit: `orjson.loads(line)`, then `Model.model_validate` of the first block's input (no
+    check at all). Ours: the public call, `sb.compile(Model).parse(line)`, whose every outcome
+    must be a success (checked on the whole file before timing).
+    """
+    import statistics
+
+    import structbatch as sb
+
+    rows: dict[str, dict[str, float]] = {}
+    for shape in SHAPES.values():
+        path = write_file(data / f"shape-{shape.name}-{n}.jsonl", shape, n)
+        validate = shape.model.model_validate
+        parse = sb.compile(shape.model).parse
+
+        def raw(path: Path, start: int, end: int, validate: Any = validate) -> int:
+            c = 0
+            for line in segment_lines(path, start, end):
+                validate(orjson.loads(line)["result"]["message"]["content"][0]["input"])
+                c += 1
+            return c
+
+        def ours(path: Path, start: int, end: int, parse: Any = parse) -> int:
+            return sum(parse(line).ok for line in segment_lines(path, start, end))
+
+        size = path.stat().st_size
+        assert ours(path, 0, size) == raw(path, 0, size) == n, (
+            f"{shape.name}: not every line read as a success"
+        )
+        seconds = interleaved({"raw": (path, raw), "ours": (path, ours)}, rounds)
+        ratios = [r / o for r, o in zip(seconds["raw"], seconds["ours"], strict=True)]
+        rows[shape.name] = {
+            "raw_lines_per_s": n / statistics.median(seconds["raw"]),
+            "lines_per_s": n / statistics.median(seconds["ours"]),
+            "ratio": statistics.median(ratios),
+            "ratio_min": min(ratios),
+            "ratio_max": max(ratios),
+        }
+    return rows
