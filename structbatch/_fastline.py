@@ -11,21 +11,26 @@ the block. None of it is needed. A line the API wrote is laid out the same way e
 so `LineReader` matches the part before the input with one anchored regex (the tool name, the
 `succeeded` type and the lone `tool_use` block are literals of it, every string in it plain
 printable ASCII without escapes), checks the part after it against a second one (the content list
-closes after one block, the stop reason is a clean one), reads the usage with orjson, and has
-pydantic-core validate the input text in strict JSON mode: the only objects built are the model
-and the usage. Strict JSON mode is the general path's own strict step (which tries Python mode on
-the parsed dict first; that accepts a subset, with the same values), and it keeps integers
-beyond 64 bits exact.
+closes after the one block, the stop reason is a clean one, the other message keys are ones the
+outcome does not depend on), and has pydantic-core validate the input text in strict JSON mode
+and read the usage text straight into a `Usage`: the only objects built are the model instance,
+the usage and the custom_id. Strict JSON mode is the general path's own strict step (which first
+tries strict Python mode on the parsed dict; that accepts a subset, with the same values), and it
+keeps integers beyond 64 bits exact.
 
 Why this is exact: the line is the concatenation of the matched head, the input text, the matched
 middle, the usage text and `}}}` (then only whitespace). Each piece is checked to be exactly what
 its grammar allows (the input and the usage by a JSON parser that must consume them whole), so
 the line is valid JSON and reads as that envelope and nothing else; no key the outcome depends on
-can appear twice. Whatever the input's strings hold (even text that looks like the tail) cannot
-change that. What pydantic-core's JSON parser accepts but strict JSON does not (NaN, Infinity,
-numbers that overflow to infinity) and text that may be an elision placeholder are screened on the
-input text first; such a line, and any line laid out otherwise, goes to the layout-free reader
-(one pydantic-core pass over the whole line), and whatever that refuses to the general path.
+can appear twice, and whatever the input's strings hold (even text that looks like the tail)
+cannot change that. What pydantic-core's JSON parser accepts but strict JSON (orjson, the general
+path) refuses is screened on the input text first: NaN and Infinity, and a three-digit exponent
+(`1e400`, infinity) unless orjson reads the text. Text that may be an elision placeholder is
+screened the same way. Such a line goes to the general path; a line laid out otherwise goes to the
+layout-free reader (one pydantic-core pass over the whole line), and what that refuses to the
+general path. One difference is left unscreened, as no API writes it: a number of 309 or more
+digits is read by pydantic-core (exactly, or as infinity for a float written with a fraction)
+where orjson refuses the whole line.
 """
 
 from __future__ import annotations

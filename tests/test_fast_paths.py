@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 import structbatch as sb
+from benchmarks import _shapes
 from structbatch import _extract, _fastline, _parse
 from structbatch.emulator import Emulator
 from structbatch.testing import strategies as sbst
@@ -340,6 +341,17 @@ def test_the_emulators_layout_takes_the_layout_reader() -> None:
     assert reader._head(line.encode()) is not None
     assert reader.read(line) is not None
     assert SHIPMENT.parse(line).usage == sb.Usage(input_tokens=1, output_tokens=2)
+
+
+@pytest.mark.parametrize("shape", sorted(_shapes.SHAPES))
+def test_every_benchmark_shape_takes_the_layout_reader(shape: str) -> None:
+    """The lines `make bench` times are read by the layout reader, as the general path reads them
+    (a benchmark of a path that falls back would measure the wrong thing)."""
+    model = _shapes.SHAPES[shape]
+    spec = sb.compile(model.model)
+    for line in _shapes.lines(model, 20):
+        assert spec._line_validator.read(line) is not None
+        both_ways(spec, line + b"\n")
 
 
 def test_a_line_that_is_not_text_is_left_to_the_general_path() -> None:
