@@ -7,20 +7,25 @@ value to the one value the model evidently meant, with nothing invented and noth
   `"2.5"` -> `2.5`, `" 42 "` -> `42` (surrounding whitespace only), `"3.0"` -> `3` for an
   integer (the string is an integral number); never `"5.5"` -> `5`, never `"five"`, `"5kg"`,
   `"007"`, `"1 000"` or `"1e999"` (not finite);
-- an integral float for an integer-only field: `5.0` -> `5` (never `5.5`);
+- an integral float for an integer-only field: `5.0` -> `5` (never `5.5`, and never a float of
+  2**53 or more, which stands for many integers: `1e30`);
 - `"true"`/`"false"` (or Python's `"True"`/`"False"`) -> bool where the schema wants a boolean
   and no string is allowed; never `"yes"`, `1` or `"1"`;
 - an enum (or const) string in the wrong case and/or with surrounding whitespace, when exactly
-  one member matches (the API documents that enum capitalization is not guaranteed). Letters
+  one member matches, or whitespace alone differs from one member (the API documents that
+  enum capitalization is not guaranteed). Letters
   match only through a simple case mapping that goes both ways (`a`/`A`, `σ`/`Σ`): never
   through case folding or compatibility normalisation, which merge distinct letters (the micro
   sign `µ` and the Greek `μ`, `ſ` and `s`, the Kelvin sign and `K`);
 - one value where the schema wants an array and nothing else: `"math"` -> `["math"]`,
-  `{...}` -> `[{...}]` (never `null`, and never a string holding `,`, `;` or a line break,
-  which may list several items);
+  `{...}` -> `[{...}]` (never `null`, never a string holding `,`, `;` or a line break, which
+  may list several items, and never a string that says there are none or stands in for the
+  list: blank, `None`, `N/A`, `-`, `[]`, `[list of cons]`); once per position (never `[["1"]]`);
 - with `drop_extra=True` (JSON Schema specs, decided by `_parse`): a key outside an object
   that says `additionalProperties: false`, named by no part of the schema at that position,
-  is dropped. A Pydantic model with `extra="forbid"` keeps rejecting such keys.
+  is dropped, unless it would drop every key of the object (`{"error": "not found"}` is an
+  answer about something else, not an empty object). A Pydantic model with `extra="forbid"`
+  keeps rejecting such keys.
 
 Local `$ref`s are followed; `allOf` branches all apply; for `anyOf`/`oneOf` a value is coerced
 only when it fits no branch as it is and fits exactly one branch after coercion. Each applied
@@ -54,6 +59,12 @@ _INTEGRAL_RE = re.compile(r"-?(?:0|[1-9][0-9]{0,30})(?:\.[0-9]{1,30})?(?:[eE]\+?
 _BOOL_WORDS = {"true": True, "false": False, "True": True, "False": False}
 #: what may separate several items inside one string (so it is not wrapped as one)
 _LIST_SEPARATORS = re.compile(r"[,;\n\r]")
+#: strings that mean "no items": never wrapped into a list of one
+_NO_ITEMS = re.compile(r"|[-–—]+|none|null|nil|n/?a|not applicable|no(?:ne)? (?:items?|values?)|empty", re.I)
+#: a bracketed placeholder or an encoded list (`[]`, `[list of cons]`, `<tags>`, `(none)`)
+_PLACEHOLDER = re.compile(r"\[.*\]|<.*>|\(.*\)|\{.*\}", re.S)
+#: integers a float holds exactly: beyond, `5e20` may stand for any of many integers
+_EXACT_FLOAT_INT = 2**53
 
 #: validators per root schema, keyed by id; the schema is kept alive alongside its validator, with
 #: the fast checks of its union branches (by id, each kept with its branch) made when needed
@@ -230,7 +241,8 @@ class _Coercer:
         if isinstance(obj, str):
             return self.string(obj, schema, types, path)
         integer_only = "integer" in types and "number" not in types
-        if isinstance(obj, float) and integer_only and math.isfinite(obj) and obj.is_integer():
+        exact = isinstance(obj, float) and math.isfinite(obj) and abs(obj) < _EXACT_FLOAT_INT
+        if exact and integer_only and obj.is_integer():
             self.applied.append(f"coerce:{path}:float->int")
             return int(obj)
         return obj
@@ -242,6 +254,7 @@ class _Coercer:
         if not isinstance(props, dict) and not isinstance(extra, dict) and not closed:
             return obj
         patterns = _patterns(schema)
+        mark = len(self.applied)
         out: dict[str, Any] = {}
         for key, value in obj.items():
             if isinstance(props, dict) and key in props:
@@ -252,6 +265,9 @@ class _Coercer:
             else:
                 sub = extra
             out[key] = yield (self, value, sub, _child(path, key), frozenset(), False)
+        if obj and not out:  # every key dropped: the object is about something else, not emptied
+            del self.applied[mark:]
+            return obj
         return out
 
     def array(self, obj: list[Any], schema: JSONSchema, path: str) -> _Step:
@@ -301,15 +317,25 @@ class _Coercer:
 
 
 def _wrappable(obj: Any) -> bool:
-    """Is `obj` one item of the array the schema wants (rather than none or several)?"""
+    """Is `obj` one item of the array the schema wants (rather than none or several)?
+
+    Not `null`, not a string that may list several items (`,`, `;`, a line break), and not a
+    string that says there are none or stands in for the list: blank, `None`/`null`/`N/A`/`-`,
+    or a bracketed placeholder or encoding (`[]`, `[list of cons]`, `<tags>`).
+    """
     if obj is None:
         return False
-    return not (isinstance(obj, str) and _LIST_SEPARATORS.search(obj))
+    if not isinstance(obj, str):
+        return True
+    text = obj.strip()
+    return not (_LIST_SEPARATORS.search(obj) or _NO_ITEMS.fullmatch(text) or _PLACEHOLDER.fullmatch(text))
 
 
 def _enum_match(obj: str, members: Iterable[Any]) -> str | None:
     """The one string member equal to `obj` up to surrounding whitespace and letter case."""
     text = obj.strip()
+    if text in members:  # whitespace alone: the exact member, whatever others differ in case only
+        return text
     found = [m for m in members if isinstance(m, str) and _same_letters(m, text)]
     return found[0] if len(found) == 1 else None
 

@@ -59,9 +59,10 @@ def loads_strict(text: str | bytes) -> tuple[Any, tuple[str, ...], bytes | None]
     with `\\u` escapes), so the colon counts of the text and of the value re-serialised by
     orjson (returned too, for validation) match exactly when no key was dropped. Big integers:
     orjson reads one as a float of magnitude 9.2e18 or more, which it writes with an exponent
-    (`e+`), and only a run of 19 digits can be one; the digit search (the costlier check) runs
-    only when the re-serialised value holds an `e+`. A text with a `\\u` escape, a big integer
-    or a colon count that differs goes to the tolerant parser, which keeps integers exact, refuses a
+    (`e+`); an integer written with a zero fraction (`12345678901234567890.0`) is no float
+    either. A re-serialised value holding an `e+` (a float of 1e16 or more), a text with
+    a `\\u` escape or a colon count that differs goes to the tolerant parser, which keeps
+    integers exact (also those written with a zero fraction or an exponent), refuses a
     duplicate key with another value and names one with the same value (the only repair strict
     JSON can need).
     Raises `JSONProblem`.
@@ -73,7 +74,7 @@ def loads_strict(text: str | bytes) -> tuple[Any, tuple[str, ...], bytes | None]
     if not isinstance(value, (dict, list)):
         if isinstance(value, str) and len(value) <= 9 and ELISION_STRING.fullmatch(value):
             raise JSONProblem(ELISION, f"placeholder {value!r} stands for omitted data")
-        if isinstance(value, float) and _has_big_int(text):
+        if isinstance(value, float) and abs(value) >= 2**53:  # may be an integer written large
             return (*parse_lenient(_as_str(text)), None)
         return value, (), None
     try:
@@ -85,7 +86,7 @@ def loads_strict(text: str | bytes) -> tuple[Any, tuple[str, ...], bytes | None]
         odd = "\\u" in text or text.count(":") != colons
     else:
         odd = b"\\u" in text or text.count(b":") != colons
-    if odd or (b"e+" in dumped and _has_big_int(text)):
+    if odd or b"e+" in dumped:  # a big integer, or a float that may be an integer written large
         return (*parse_lenient(_as_str(text)), None)
     if _may_hold_elision(text):
         audit(value)

@@ -37,6 +37,8 @@ DUPLICATE_KEY = "duplicate_key"
 INTEGRITY_REASONS = frozenset({ELISION, NON_FINITE, DUPLICATE_KEY})
 
 _MAX_DEPTH = 400
+#: integers from here on are not all floats: an integral literal this large is read exactly
+_EXACT_FLOAT_INT = 2**53
 
 
 class JSONProblem(ValueError):
@@ -103,6 +105,9 @@ _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r"
 #: escapes that are invalid in JSON but mean a character elsewhere (Python, C, shells): reading
 #: them as a backslash and a letter could be wrong, so they stay refused
 _FOREIGN_ESCAPES = frozenset("xXUNaveE01234567c")
+#: JSON escapes that are a backslash and a letter, which a writer who does not escape
+#: backslashes also produces (`C:\new`, `\b` in a regex)
+_LETTER_ESCAPES = frozenset("bfnrt")
 _STRING_STOP = {
     '"': re.compile(r'["\\\x00-\x1f]'),
     "'": re.compile(r"['\\\x00-\x1f]"),
@@ -114,16 +119,22 @@ _CLOSE_QUOTES = frozenset("\"'”")
 _WORD_END = re.compile(r"[ \t]*(?:[,}\]\r\n]|//|/\*|#|\Z)")
 
 
+#: an unquoted key right after a quote (`" nickname:`): the quote may close the string
+_KEY_AFTER = re.compile(r"[ \t]*[A-Za-z_$][A-Za-z0-9_$]*[ \t]*:")
+
+
 def quote_stays_open(text: str, at: int, quote: str) -> bool:
     """Is the quote character at `at`, met inside a string opened by `quote`, part of the string?
 
     Only where no closing quote could stand: a `'` followed by a letter (`'Joe's Diner'`); a
     `"` followed by a letter or digit, or by one space and a letter or digit
     (`"says "hello" twice"`). A closing quote is always followed by a delimiter, whitespace
-    before one, or the end. The scanner (`_spans`) and the tolerant parser share this rule.
+    before one, or the end. Never where a key follows (`"Ada" nickname: "Countess"`): that
+    quote also reads as a close followed by a missing comma, so which string it ends is a guess.
+    The scanner (`_spans`) and the tolerant parser share this rule.
     """
     nxt = text[at + 1 : at + 3]
-    if not nxt:
+    if not nxt or _KEY_AFTER.match(text, at + 1):
         return False
     if quote == "'":
         return nxt[0].isalpha()
@@ -261,6 +272,11 @@ class _Lenient:
         number = float(text)
         if not math.isfinite(number):
             raise self.fail(f"{text} is too large to be a finite number", path, NON_FINITE)
+        whole, _, fraction = text.partition(".")
+        if abs(number) >= _EXACT_FLOAT_INT and fraction.isdigit() and not fraction.strip("0"):
+            # `12345678901234567890.0`: an integer with a zero fraction, which a float is not (a
+            # float this large is written with an exponent, `1.2345678901234567e+19`, read as one)
+            return int(whole)
         return number
 
     def string(self, path: str) -> str:
@@ -274,6 +290,7 @@ class _Lenient:
         stop = _STRING_STOP[close_q]
         parts: list[str] = []
         inner = 0  # quotes kept inside the string (see `quote_stays_open`)
+        letters = kept = False  # a `\n`-style escape, a backslash kept (`\d`)
         i = self.i + 1
         while True:
             m = stop.search(s, i)
@@ -292,7 +309,10 @@ class _Lenient:
                 self.i = j + 1
                 break
             if c == "\\":
+                e = s[j + 1 : j + 2]
+                letters = letters or e in _LETTER_ESCAPES
                 i = self.escape(j, parts, path)
+                kept = kept or i == j + 1
                 continue
             parts.append(c)
             self.repairs.add(
@@ -303,6 +323,10 @@ class _Lenient:
                 else "raw_control_char"
             )
             i = j + 1
+        if letters and kept:
+            # `"C:\data\new"`: whoever left `\d` unescaped did not escape backslashes, so the
+            # `\n` is as likely a backslash and an n as a line break
+            raise self.fail("a string mixes an invalid escape with \\n-style ones: two readings", path)
         if inner:
             if close_q == "'":
                 self.repairs.add("apostrophe_in_single_quotes")

@@ -360,3 +360,40 @@ def test_keys_named_by_dependent_keywords_are_not_extra() -> None:
         {"a": 1, "b": 2, "c": 3},
         ["drop_extra:$.d"],
     )
+
+
+@pytest.mark.parametrize(
+    "value", ["", " ", "None", "none", "N/A", "n/a", "-", "null", "[]", "[list of cons]", "<tags>"]
+)
+def test_a_string_that_means_no_items_is_never_wrapped(value: str) -> None:
+    tags = obj(tags={"type": "array", "items": {"type": "string"}})
+    assert coerce({"tags": value}, tags) == ({"tags": value}, [])
+
+
+def test_one_plain_item_is_still_wrapped() -> None:
+    tags = obj(tags={"type": "array", "items": {"type": "string"}})
+    assert coerce({"tags": "solar"}, tags) == ({"tags": ["solar"]}, ["wrap_list:$.tags"])
+    assert coerce({"tags": "Nonesuch"}, tags) == ({"tags": ["Nonesuch"]}, ["wrap_list:$.tags"])
+
+
+def test_extra_keys_are_not_dropped_when_none_would_remain() -> None:
+    closed = {**obj(name={"type": "string"}), "additionalProperties": False}
+    assert coerce({"error": "not found"}, closed, drop_extra=True) == ({"error": "not found"}, [])
+    assert coerce({"name": "x", "note": 1}, closed, drop_extra=True) == ({"name": "x"}, ["drop_extra:$.note"])
+    nested = obj(address=closed)
+    assert coerce({"address": {"full": "41 Harbour Rd"}}, nested, drop_extra=True) == (
+        {"address": {"full": "41 Harbour Rd"}},
+        [],
+    )
+
+
+def test_a_float_beyond_two_to_the_53_is_not_an_exact_integer() -> None:
+    assert coerce(9007199254740992.0, INT) == (9007199254740992.0, [])
+    assert coerce(1e30, INT) == (1e30, [])
+    assert coerce(9007199254740991.0, INT) == (9007199254740991, ["coerce:$:float->int"])
+
+
+def test_whitespace_alone_picks_the_exact_member_beside_case_twins() -> None:
+    grade = {"enum": ["Low", "low", "HIGH"]}
+    assert coerce(" low ", grade) == ("low", ["enum_whitespace:$"])
+    assert coerce("LOW", grade) == ("LOW", [])  # two members differ from it only in case

@@ -401,3 +401,27 @@ def test_deep_values_beyond_what_orjson_writes_are_still_checked() -> None:
     with pytest.raises(JSONProblem) as info:
         loads_json(text.replace('"a2"', '"a"'))  # a duplicate key no colon count can see here
     assert info.value.reason == DUPLICATE_KEY
+
+
+def test_a_quote_before_an_unquoted_key_is_never_an_inner_quote() -> None:
+    # the quote after Ada also closes the string before a missing comma and a key: two readings
+    with pytest.raises(JSONProblem):
+        parse_lenient('{"name": "Ada" nickname: "Countess", "email": "a@b.c"}')
+    assert parse_lenient('{"q": "says "hello" twice"}') == ({"q": 'says "hello" twice'}, ("inner_quotes",))
+
+
+@pytest.mark.parametrize("text", [r'{"p": "C:\data\new"}', r'{"p": "\d+\t\w+\b"}'])
+def test_an_invalid_escape_beside_a_letter_escape_is_two_readings(text: str) -> None:
+    with pytest.raises(JSONProblem):
+        parse_lenient(text)
+
+
+def test_an_invalid_escape_alone_keeps_its_backslash() -> None:
+    assert parse_lenient(r'{"p": "\d+ and \"x\""}') == ({"p": '\\d+ and "x"'}, ("invalid_escape",))
+
+
+def test_an_integer_written_with_a_zero_fraction_is_read_exactly() -> None:
+    assert loads_json("12345678901234567890.0") == 12345678901234567890
+    assert loads_json("[12345678901234567890.0]") == [12345678901234567890]
+    assert loads_json("1.2345678901234567e+19") == 1.2345678901234567e19  # a float's own spelling
+    assert loads_json("2.5") == 2.5

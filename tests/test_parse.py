@@ -686,8 +686,11 @@ def test_closed_json_schema_objects_drop_extra_keys_in_tool_inputs_too() -> None
 def test_a_wrapper_is_unwrapped_before_its_key_is_dropped() -> None:
     out = parse_text(CLOSED, '{"closed": {"name": "x"}}')
     assert out.ok and out.value == {"name": "x"} and out.repairs == ("unwrap:closed",)
-    out = parse_text(CLOSED, '{"note": 5}')  # no wrapper reading fits: the key is simply extra
-    assert out.ok and out.value == {} and out.repairs == ("drop_extra:$.note",)
+    out = parse_text(CLOSED, '{"name": "x", "note": 5}')  # no wrapper reading fits: the key is extra
+    assert out.ok and out.value == {"name": "x"} and out.repairs == ("drop_extra:$.note",)
+    # dropping every key would turn an answer about something else into an empty success
+    out = parse_text(CLOSED, '{"error": "No contact details found."}')
+    assert not out.ok and out.kind is FailureKind.INVALID
 
 
 def test_pydantic_extra_forbid_keeps_rejecting() -> None:
