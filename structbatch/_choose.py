@@ -10,7 +10,8 @@ For the text blocks of an answer (`TextParse`, over what `extract` found):
   once) - unless the prose around it says data was left out ("remaining items omitted for
   brevity") -> `invalid`. Under a cut stop reason, a number that ends the text is not trusted
   (`12` may be the start of `123`). Values drafted inside `<thinking>`-style tags yield to a
-  value outside them.
+  value outside them. A cut answer that ends inside a `<thinking>`-style section it never
+  closed is `truncated`: the model was still reasoning, so no value in it is its answer.
 - Several different fitting values -> `ambiguous`.
 - JSON found but nothing fits, or JSON that stands for data we do not have (an elision,
   NaN/Infinity, a duplicate key with different values) -> `invalid`, with the errors of the
@@ -79,6 +80,7 @@ def prose_elision(prose: str) -> re.Match[str] | None:
 
 #: tags in which a model drafts and reasons before its answer
 _SCRATCH = re.compile(r"<(thinking|scratchpad|reasoning|analysis|draft)\b[^>]*>.*?</\1\s*>", re.S | re.I)
+_SCRATCH_OPEN = re.compile(r"<(thinking|scratchpad|reasoning|analysis|draft)\b[^>]*>", re.I)
 
 
 def from_tools(spec: Spec[Any], inputs: list[Any], stop: str | None, usage: Usage, cut: bool) -> Outcome[Any]:
@@ -125,6 +127,12 @@ class TextParse:
         ex = self.ex
         if ex.cut_at is not None:
             return self.cut_off()
+        if self.cut and (at := self.open_scratch()) is not None:
+            return self.fail(
+                FailureKind.TRUNCATED,
+                f"the answer stopped ({self.stop}) inside a reasoning section it never closed",
+                {"scratch_at": at},
+            )
         fits, misfits = self.validate_all()
         if fits:
             said = prose_elision(self.prose())
@@ -218,6 +226,27 @@ class TextParse:
             if f.region is None or not any(lo <= f.region[0] and f.region[1] <= hi for lo, hi in scratch)
         ]
         return outside or fits
+
+    def open_scratch(self) -> int | None:
+        """Where a `<thinking>`-style section opens that the text never closes, if one does.
+
+        Tags inside a JSON value (a string that mentions `<thinking>`) are data, not sections.
+        """
+        text = self.ex.text
+        if "<" not in text:
+            return None
+        regions = [(c.start, c.end) for c in self.ex.candidates] + [
+            (r.start, r.end) for r in self.ex.rejected
+        ]
+        pos = 0
+        for m in _SCRATCH_OPEN.finditer(text):
+            if m.start() < pos or any(lo <= m.start() < hi for lo, hi in regions):
+                continue
+            close = re.compile(rf"</{m.group(1)}\s*>", re.I).search(text, m.end())
+            if close is None:
+                return m.start()
+            pos = close.end()
+        return None
 
     def may_continue(self, cand: Candidate) -> bool:
         """A number that ends a cut text may be the start of a longer one (`12` of `123`)."""
