@@ -215,13 +215,13 @@ class Spec(Generic[T]):
             return pydantic_core.to_json(value)
         return orjson.dumps(value)
 
-    def load_value(self, data: bytes) -> Any:
+    def load_value(self, data: bytes) -> T:
         """The inverse of `dump_value`: a typed value again (a dict for JSON Schema specs)."""
         if self.model is None:
-            return orjson.loads(data)
+            return cast("T", orjson.loads(data))
         if self.wrap:
-            return getattr(self.model.model_validate({self.wrap: orjson.loads(data)}), self.wrap)
-        return self.model.model_validate_json(data)
+            return cast("T", getattr(self.model.model_validate({self.wrap: orjson.loads(data)}), self.wrap))
+        return cast("T", self.model.model_validate_json(data))
 
     # -- requests and answers -------------------------------------------------------------------
 
