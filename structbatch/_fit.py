@@ -90,14 +90,17 @@ def fit_value(
 ) -> Fit:
     """Validate `value` as found; when it does not fit, try the lossless reshapes (exactly one)."""
     words = "unquoted_enum_value" in repairs
+    settled = True
     if words:  # bare words stand only where their enum applies; `dumped` was never made for them
-        settled, value = settle_words(value, spec.schema, BareWord)
-        if not settled:
-            return Fit(False, None, repairs, (_stray_word_error(),), excerpt)
-    ok, strict_value = validate_strict(spec, value, dumped)
-    if ok:
-        return Fit(True, strict_value, repairs, (), excerpt)
-    first = validate_answer(spec, value)
+        settled, plain = settle_words(value, spec.schema, BareWord)
+        value = plain if settled else value
+    if settled:
+        ok, strict_value = validate_strict(spec, value, dumped)
+        if ok:
+            return Fit(True, strict_value, repairs, (), excerpt)
+        first = validate_answer(spec, value)
+    else:  # not as written; a reshape may put each word where its enum is (a bare root list)
+        first = Validation(False, None, (_stray_word_error(),))
     if first.ok and not _emptied(value, first.coercions):
         return Fit(True, first.value, merge(repairs, first.coercions), (), excerpt)
     found: list[tuple[Validation, tuple[str, ...]]] = []
@@ -179,7 +182,9 @@ def _reshapes(spec: Spec[Any], value: Any) -> list[tuple[Any, tuple[str, ...]]]:
             # schema describes its instance with, or a scalar or list under a key naming the
             # spec (`{"year": 1999}` is not a `count`; `{"aaA": {}}` is one entry of a map).
             named = _norm(key) in {_norm(spec.name), _norm(spec.wrap or "")}
-            evident = isinstance(sub, dict) and (spec.wrap in sub or any(k in facts.evidence for k in sub))
+            evident = (
+                isinstance(sub, dict) and (spec.wrap in sub or any(k in facts.evidence for k in sub))
+            ) or (isinstance(sub, list) and _items_evident(sub, facts.item_evidence))
             if key != spec.wrap and (evident or named):
                 inner.append((sub, (f"unwrap:{key}",)))
         if value.get("name") == spec.name:
@@ -205,7 +210,7 @@ def _reshapes(spec: Spec[Any], value: Any) -> list[tuple[Any, tuple[str, ...]]]:
 class _SpecFacts:
     """What the text parser reads off a spec's schema once (kept per spec, see `spec_facts`)."""
 
-    __slots__ = ("evidence", "names", "patterns", "words")
+    __slots__ = ("evidence", "item_evidence", "names", "patterns", "words")
 
     def __init__(self, spec: Spec[Any]) -> None:
         schema = spec.schema
@@ -224,9 +229,15 @@ class _SpecFacts:
         if spec.wrap is not None:  # the value's own schema, under the wrap key
             props = schema.get("properties")
             target = props.get(spec.wrap) if isinstance(props, dict) else None
+        items: set[str] = set()
         if isinstance(target, dict):
             _instance_keys(schema, target, set(), set(), set(), evidence=found)
+            if isinstance(target.get("items"), dict):
+                _instance_keys(schema, target["items"], set(), set(), set(), evidence=items)
         self.evidence = frozenset(found)
+        #: for a wrapped array spec, the keys its items are described with: a list of objects
+        #: each using one is the instance, under whatever key (`{"people": [{...}, ...]}`)
+        self.item_evidence = frozenset(items)
 
     def names_any(self, value: Mapping[str, Any]) -> bool:
         if any(key in self.names for key in value):
@@ -305,6 +316,11 @@ def spec_facts(spec: Spec[Any]) -> _SpecFacts:
     if facts is None:
         facts = _FACTS[spec] = _SpecFacts(spec)
     return facts
+
+
+def _items_evident(items: list[Any], keys: frozenset[str]) -> bool:
+    """A non-empty list of objects, each using a key the schema describes its items with."""
+    return bool(items) and all(isinstance(i, dict) and any(k in keys for k in i) for i in items)
 
 
 def _norm(name: str) -> str:

@@ -273,9 +273,10 @@ class _Lenient:
         if not math.isfinite(number):
             raise self.fail(f"{text} is too large to be a finite number", path, NON_FINITE)
         whole, _, fraction = text.partition(".")
-        if abs(number) >= _EXACT_FLOAT_INT and fraction.isdigit() and not fraction.strip("0"):
-            # `12345678901234567890.0`: an integer with a zero fraction, which a float is not (a
-            # float this large is written with an exponent, `1.2345678901234567e+19`, read as one)
+        zero_fraction = fraction.isdigit() and not fraction.strip("0")
+        if abs(number) >= _EXACT_FLOAT_INT and zero_fraction and int(whole) != number:
+            # `12345678901234567890.0`: an integer with a zero fraction that no float is (a
+            # float's own spelling, `9007199254740992.0`, reads back as that float)
             return int(whole)
         return number
 
