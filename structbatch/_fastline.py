@@ -74,6 +74,18 @@ _HEAD = (
     rb'(?:"(?:id|type|role|model|container)":(?:"' + _PLAIN + rb'"|null),)*+'
     rb'"content":\[\{"type":"tool_use","id":"' + _PLAIN + rb'","name":%s,"input":'
 )
+#: `_HEAD` as the API writes it (a shorter match: no alternation)
+_API_HEAD = (
+    rb'\{"custom_id":"('
+    + _PLAIN
+    + rb')","result":\{"type":"succeeded","message":\{"id":"'
+    + _PLAIN
+    + rb'","type":"message","role":"assistant","model":"'
+    + _PLAIN
+    + rb'","content":\[\{"type":"tool_use","id":"'
+    + _PLAIN
+    + rb'","name":%s,"input":'
+)
 #: message keys the outcome does not depend on, with a plain string or null value
 _OTHER = rb'(?:,"(?:id|type|role|model|container|diagnostics|stop_details)":(?:"' + _PLAIN + rb'"|null))*+'
 #: from the end of the tool input to the usage object: one block, a clean stop reason
@@ -90,6 +102,8 @@ _MIDDLE = re.compile(
 ).match
 #: where `_MIDDLE` starts: the content list closing after the block (searched from the end)
 _MIDDLE_START = b'}],"'
+#: `_MIDDLE` as the API writes it after a forced tool call (one comparison instead of a match)
+_TOOL_USE_MIDDLE = b'}],"stop_reason":"tool_use","stop_sequence":null,"usage":'
 _USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 _WHITESPACE = b" \t\r\n"
 #: pydantic-core caches the Python strings it builds (up to 16k of them, by default every string):
@@ -115,10 +129,12 @@ class LineReader:
     whose envelope is laid out otherwise (other key order, spaces, escaped strings, no usage).
     """
 
-    __slots__ = ("_head", "_input", "_line", "_usages")
+    __slots__ = ("_api_head", "_head", "_input", "_line", "_usages")
 
     def __init__(self, name: str, model: type[pydantic.BaseModel], line_validator: Any) -> None:
-        self._head = re.compile(_HEAD % re.escape(orjson.dumps(name))).match
+        tool = re.escape(orjson.dumps(name))
+        self._api_head = re.compile(_API_HEAD % tool).match
+        self._head = re.compile(_HEAD % tool).match
         self._input = _validator(model).validate_json
         self._line = line_validator.validate_json
         #: `Usage` by its JSON text (immutable, and the same counts often repeat in a batch)
@@ -130,23 +146,29 @@ class LineReader:
                 line = line.encode() if isinstance(line, str) else bytes(line)
             except UnicodeEncodeError:  # a lone surrogate: not JSON text
                 return None
-        head = self._head(line)
+        head = self._api_head(line) or self._head(line)
         if head is None:
             return self._layout_free(line)
         start = head.end()
         cut = line.rfind(_MIDDLE_START, start)
-        middle = _MIDDLE(line, cut) if cut > 0 else None
+        if line.startswith(_TOOL_USE_MIDDLE, cut):
+            usage_start = cut + len(_TOOL_USE_MIDDLE)
+        else:
+            middle = _MIDDLE(line, cut) if cut > 0 else None
+            if middle is None:
+                return self._layout_free(line)
+            usage_start = middle.end()
         end = len(line)
         if line[-1] == 10:  # b"\n"
             end -= 1
         while end and line[end - 1] in _WHITESPACE:
             end -= 1
-        if middle is None or line[end - 3 : end] != b"}}}":
+        if line[end - 3 : end] != b"}}}":
             return self._layout_free(line)
         text = line[start:cut]
         if needs_care(text):
             return None
-        usage_text = line[middle.end() : end - 3]
+        usage_text = line[usage_start : end - 3]
         usage = self._usages.get(usage_text)
         if usage is None:
             try:
