@@ -131,8 +131,9 @@ def extract(
     return out
 
 
-#: a closing code fence after the unclosed object (```` ```json\n{...\n``` ````)
-_FENCE_TAIL = re.compile(r"\n[ \t]*(?:`{3,}|~{3,})[ \t]*\Z")
+#: a closing code fence after the unclosed object (```` ```json\n{...\n``` ````), maybe with
+#: prose after it
+_FENCE_CLOSE = re.compile(r"\n[ \t]*(?:`{3,}|~{3,})[ \t]*(?=\n|\Z)")
 #: how a closed last value ends: a string, an array or object, a literal. Not a number: nothing
 #: closes one, and `12` may be the start of `123`.
 _VALUE_END = re.compile(r"""(?:["'”\]}]|\b(?:true|false|null|True|False|None))\Z""")
@@ -149,8 +150,12 @@ def _close_final(out: Extraction) -> None:
     if out.cut_open != "{" or text[start] != "{":
         return
     body = text[start:].rstrip()
-    fence = _FENCE_TAIL.search(body)
+    fence = _FENCE_CLOSE.search(body)
     if fence is not None:
+        # the fence ends the value; prose may follow it, but no other bracket (which the open
+        # object would have swallowed as its own content)
+        if any(c in body[fence.end() :] for c in "{}[]"):
+            return
         body = body[: fence.start()].rstrip()
     if not _VALUE_END.search(body):
         return
