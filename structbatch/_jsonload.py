@@ -1,9 +1,12 @@
 """Strict JSON loading that refuses what would lie, falling back to the tolerant parser.
 
 `orjson` is the hot path. It is checked, without a Python walk where possible, for what it would
-silently get wrong: a duplicate key (it keeps the last), an integer beyond 64 bits (it reads a
-float), an elision placeholder string, a non-finite number. Such a text goes to the tolerant
-parser (`_lenient`), which keeps integers exact and refuses what stands for missing data.
+silently get wrong: a duplicate key (it keeps the last), an integer beyond 64 bits or an
+integer written with a zero fraction beyond 2**53 (`9007199254740993.0`: it reads a float,
+which is another integer), an elision placeholder string, a non-finite number. Such a
+text goes to the tolerant parser (`_lenient`), which keeps integers exact and refuses what
+stands for missing data; a batch line is read again by the standard library with exact
+numbers (`exact_number`).
 """
 
 from __future__ import annotations
@@ -43,6 +46,51 @@ def suspect_finder(pattern: str) -> Callable[[bytes | str], bool]:
 
 
 _may_hold_elision = suspect_finder(ELISION_SUSPECT)
+#: from here on not every integer is a float: a float this large stands for an integer that
+#: may differ from the one written (`9007199254740993.0` reads as ...992.0)
+_EXACT_FLOAT_LIMIT = 2.0**53
+#: an integer of 2**53 or more written with a zero fraction has 16+ digits in a run; a hit
+#: pays for a walk (a float of 1e16 or more is caught by its `e+` when re-serialised)
+_may_hold_big_float = suspect_finder("[0-9]{16}")
+
+
+def exact_number(text: str) -> float | int:
+    """A JSON number with a fraction or an exponent: the float, or the exact integer it writes.
+
+    A float of magnitude 2**53 or more need not be the integer written: `9007199254740993.0`
+    reads as ...992.0 and `12345678901234567890.0` as ...168. Written with a zero fraction and no
+    exponent, and spelling no float (a float's own spelling, `9007199254740992.0`, stays that
+    float), the number is an integer, read exactly, as the tolerant parser does.
+    With an exponent (`1e30`, `3.350626593528023e+16`) it stays the float: a `number` field
+    written by a serialiser must come back as that float; an integer place given such a float
+    is the validator's to judge.
+    """
+    number = float(text)
+    if abs(number) >= _EXACT_FLOAT_LIMIT and math.isfinite(number):
+        whole, _, fraction = text.partition(".")
+        if fraction.isdigit() and not fraction.strip("0") and int(whole) != number:
+            return int(whole)
+    return number
+
+
+def _holds_big_float(value: Any) -> bool:
+    """Does a parsed value hold a float of magnitude 2**53 or more (see `exact_number`)?"""
+    stack: list[Any] = [value]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        node = pop()
+        if isinstance(node, dict):
+            push(node.values())
+        elif isinstance(node, list):
+            push(node)
+        elif isinstance(node, float) and abs(node) >= _EXACT_FLOAT_LIMIT:
+            return True
+    return False
+
+
+def _loads_exact(text: str | bytes) -> Any:
+    """Strict JSON that orjson already accepted, with every number exact (see `exact_number`)."""
+    return json.loads(text, parse_float=exact_number)
 
 
 def loads_json(text: str | bytes) -> Any:
@@ -60,11 +108,11 @@ def loads_strict(text: str | bytes) -> tuple[Any, tuple[str, ...], bytes | None]
     orjson (returned too, for validation) match exactly when no key was dropped. Big integers:
     orjson reads one as a float of magnitude 9.2e18 or more, which it writes with an exponent
     (`e+`); an integer written with a zero fraction (`12345678901234567890.0`) is no float
-    either. A re-serialised value holding an `e+` (a float of 1e16 or more), a text with
-    a `\\u` escape or a colon count that differs goes to the tolerant parser, which keeps
-    integers exact (also those written with a zero fraction or an exponent), refuses a
-    duplicate key with another value and names one with the same value (the only repair strict
-    JSON can need).
+    either. A value holding a float of 2**53 or more (an `e+` in the re-serialised value, or a
+    hit of the walk that a 16-digit run or an exponent in the text pays for) is read again with
+    every number exact (`exact_number`). A text with a `\\u` escape or a colon count that
+    differs goes to the tolerant parser, which keeps integers exact, refuses a duplicate key
+    with another value and names one with the same value (the only repair strict JSON can need).
     Raises `JSONProblem`.
     """
     try:
@@ -74,8 +122,8 @@ def loads_strict(text: str | bytes) -> tuple[Any, tuple[str, ...], bytes | None]
     if not isinstance(value, (dict, list)):
         if isinstance(value, str) and len(value) <= 9 and ELISION_STRING.fullmatch(value):
             raise JSONProblem(ELISION, f"placeholder {value!r} stands for omitted data")
-        if isinstance(value, float) and abs(value) >= 2**53:  # may be an integer written large
-            return (*parse_lenient(_as_str(text)), None)
+        if isinstance(value, float) and abs(value) >= _EXACT_FLOAT_LIMIT:  # may be an integer written large
+            return _loads_exact(text), (), None
         return value, (), None
     try:
         dumped = orjson.dumps(value)
@@ -86,8 +134,18 @@ def loads_strict(text: str | bytes) -> tuple[Any, tuple[str, ...], bytes | None]
         odd = "\\u" in text or text.count(":") != colons
     else:
         odd = b"\\u" in text or text.count(b":") != colons
-    if odd or b"e+" in dumped:  # a big integer, or a float that may be an integer written large
+    if odd:
         return (*parse_lenient(_as_str(text)), None)
+    # a big integer, or a float that may be an integer written large (`12345678901234567890.0`;
+    # with 16 digits, `9007199254740993.0`, which orjson writes back as ...992.0, without an `e+`)
+    if b"e+" in dumped or (_may_hold_big_float(text) and _holds_big_float(value)):
+        value = _loads_exact(text)
+        try:
+            dumped = orjson.dumps(value)
+        except orjson.JSONEncodeError:  # an integer beyond 64 bits: validated without bytes
+            if _may_hold_elision(text):
+                audit(value)
+            return value, (), None
     if _may_hold_elision(text):
         audit(value)
     return value, (), dumped
@@ -102,13 +160,13 @@ def loads_document(text: str | bytes, tool: bool = True) -> Any:
 
     `orjson` turns integers beyond 64 bits into floats, which would then pass for integers of
     another value. Only a tool input can hold such numbers (text is a string; token counts are
-    small), so a line with a `tool_use` block and a 19-digit run goes through the standard
-    library instead. `tool` is False when the caller knows the line has no tool_use block.
+    small), so a line with a `tool_use` block and a 19-digit run, or a float of 2**53 or more
+    (`9007199254740993.0`), goes through the standard library instead, with exact numbers. `tool` is False when the caller knows the line has no tool_use block.
     Raises a `ValueError` for invalid JSON.
     """
     value = orjson.loads(text)
-    if tool and _has_big_int(text):
-        return json.loads(text)
+    if tool and (_has_big_int(text) or (_may_hold_big_float(text) and _holds_big_float(value))):
+        return _loads_exact(text)
     return value
 
 
