@@ -6,7 +6,8 @@ tried: the object under a single key (`{"recipe": {...}}`; a scalar or list only
 naming the spec or its wrap key), the `input`/`arguments` of a tool call naming our tool written
 out as text, the only element of a one-element list, and for wrapped specs the bare value
 (`[...]` for `{"items": [...]}`). Exactly one reshape must fit; each is recorded
-(`unwrap:recipe`, `wrap:items`, ...).
+(`unwrap:recipe`, `unwrap:list`, ...). A bare value for a wrapped spec (`[...]` for
+`{"items": [...]}`) is the answer itself: the wrap is our envelope, not a repair.
 """
 
 from __future__ import annotations
@@ -198,12 +199,12 @@ def _reshapes(spec: Spec[Any], value: Any) -> list[tuple[Any, tuple[str, ...]]]:
         return inner
     out: list[tuple[Any, tuple[str, ...]]] = []
     if not (isinstance(value, dict) and facts.names_any(value)):
-        out.append(({wrap: value}, (f"wrap:{wrap}",)))
+        out.append(({wrap: value}, ()))  # the bare value is the answer: our envelope is no repair
     for sub, how in inner:
         if isinstance(sub, dict) and wrap in sub:
             out.append((sub, how))
         else:
-            out.append(({wrap: sub}, (*how, f"wrap:{wrap}")))
+            out.append(({wrap: sub}, how))
     return out
 
 
