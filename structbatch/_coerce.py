@@ -60,7 +60,13 @@ _BOOL_WORDS = {"true": True, "false": False, "True": True, "False": False}
 #: what may separate several items inside one string (so it is not wrapped as one)
 _LIST_SEPARATORS = re.compile(r"[,;\n\r]")
 #: strings that mean "no items": never wrapped into a list of one
-_NO_ITEMS = re.compile(r"|[-–—]+|none|null|nil|n/?a|not applicable|no(?:ne)? (?:items?|values?)|empty", re.I)
+_NO_ITEMS = re.compile(
+    r"|[-–—]+|none|null|nil|n/?a|n\.a\.|empty|unknown|tb[ad]|to be (?:determined|announced|confirmed)"
+    r"|(?:none|nothing|no(?: \w+){0,2}) (?:mentioned|listed|given|found|specified|provided|stated|noted|reported)"
+    r"|not (?:applicable|specified|mentioned|listed|given|found|provided|stated|available|known)"
+    r"|no(?:ne)? (?:items?|values?)",
+    re.I,
+)
 #: a bracketed placeholder or an encoded list (`[]`, `[list of cons]`, `<tags>`, `(none)`)
 _PLACEHOLDER = re.compile(r"\[.*\]|<.*>|\(.*\)|\{.*\}", re.S)
 #: integers a float holds exactly: beyond, `5e20` may stand for any of many integers

@@ -119,8 +119,11 @@ _CLOSE_QUOTES = frozenset("\"'”")
 _WORD_END = re.compile(r"[ \t]*(?:[,}\]\r\n]|//|/\*|#|\Z)")
 
 
-#: an unquoted key right after a quote (`" nickname:`): the quote may close the string
-_KEY_AFTER = re.compile(r"[ \t]*[A-Za-z_$][A-Za-z0-9_$]*[ \t]*:")
+#: an unquoted key and the start of its value right after a quote (`" nickname: "Countess"`):
+#: the quote may close the string (`" note: call back"` has no value there: it is text)
+_KEY_AFTER = re.compile(
+    r"""[ \t]*[A-Za-z_$][A-Za-z0-9_$-]*[ \t]*:[ \t]*(?:["'“{\[0-9-]|(?:true|false|null|True|False|None)\b)"""
+)
 
 
 def quote_stays_open(text: str, at: int, quote: str) -> bool:

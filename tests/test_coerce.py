@@ -363,7 +363,11 @@ def test_keys_named_by_dependent_keywords_are_not_extra() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["", " ", "None", "none", "N/A", "n/a", "-", "null", "[]", "[list of cons]", "<tags>"]
+    "value",
+    [
+        *("", " ", "None", "none", "N/A", "n/a", "-", "null", "[]", "[list of cons]", "<tags>"),
+        *("None mentioned", "No cons mentioned", "Not specified", "Unknown", "TBD", "nothing listed"),
+    ],
 )
 def test_a_string_that_means_no_items_is_never_wrapped(value: str) -> None:
     tags = obj(tags={"type": "array", "items": {"type": "string"}})
@@ -373,7 +377,8 @@ def test_a_string_that_means_no_items_is_never_wrapped(value: str) -> None:
 def test_one_plain_item_is_still_wrapped() -> None:
     tags = obj(tags={"type": "array", "items": {"type": "string"}})
     assert coerce({"tags": "solar"}, tags) == ({"tags": ["solar"]}, ["wrap_list:$.tags"])
-    assert coerce({"tags": "Nonesuch"}, tags) == ({"tags": ["Nonesuch"]}, ["wrap_list:$.tags"])
+    for one in ("Nonesuch", "Unknown Pleasures", "No Doubt", "Not Fade Away"):
+        assert coerce({"tags": one}, tags) == ({"tags": [one]}, ["wrap_list:$.tags"])
 
 
 def test_extra_keys_are_not_dropped_when_none_would_remain() -> None:

@@ -405,8 +405,15 @@ def test_deep_values_beyond_what_orjson_writes_are_still_checked() -> None:
 
 def test_a_quote_before_an_unquoted_key_is_never_an_inner_quote() -> None:
     # the quote after Ada also closes the string before a missing comma and a key: two readings
-    with pytest.raises(JSONProblem):
-        parse_lenient('{"name": "Ada" nickname: "Countess", "email": "a@b.c"}')
+    for text in (
+        '{"name": "Ada" nickname: "Countess", "email": "a@b.c"}',
+        '{"s": "Jam" high-priority: "yes"}',
+    ):
+        with pytest.raises(JSONProblem):
+            parse_lenient(text)
+    # no value after the colon: the key reading does not parse, the inner quotes are unique
+    got = parse_lenient('{"s": "He said "note: call back" later"}')
+    assert got == ({"s": 'He said "note: call back" later'}, ("inner_quotes",))
     assert parse_lenient('{"q": "says "hello" twice"}') == ({"q": 'says "hello" twice'}, ("inner_quotes",))
 
 
