@@ -27,7 +27,6 @@ import json
 from collections.abc import Callable
 from typing import Any, Literal
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict
@@ -344,19 +343,10 @@ def test_clean_tool_call_comes_back_exactly(value: Any) -> None:
 def test_root_list_bare_in_text_or_wrapped_in_a_tool_call(value: list[dict[str, Any]], wrap: str) -> None:
     out = LEGS.parse_text(WRAPS[wrap](json.dumps(value, ensure_ascii=False)))
     assert out.ok and _same(dumped(out), value), out
-    # listed today as a wrap; the strict form is pinned below as an xfail
-    assert set(out.repairs) <= {"wrap:items"}, out.repairs
+    assert out.repairs == (), out.repairs  # the bare list is the answer; the wrap is our tool envelope
     block = {"type": "tool_use", "id": "toolu_01", "name": LEGS.tool["name"], "input": {"items": value}}
     out = LEGS.parse(_message([block], "tool_use"))
     assert out.ok and _same(dumped(out), value) and out.repairs == (), out
-
-
-@pytest.mark.xfail(
-    strict=True, reason="a clean bare root array in text lists wrap:items (corpus-failures.md)"
-)
-def test_root_list_bare_in_text_lists_no_repair() -> None:
-    out = LEGS.parse_text('[{"origin": "Oslo", "stops": 1}]')
-    assert out.ok and out.repairs == ()
 
 
 # ---- (b) lossless damage: the same value, with its repair listed ---------------------------------
