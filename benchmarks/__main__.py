@@ -39,6 +39,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 TARGETS = {
     "parse_tool_vs_raw": (">=", 0.8),
     "parse_tool_vs_raw_orders": (">=", 0.8),
+    "parse_vs_raw_worst_shape": (">=", 0.8),
     "parse_text_cost_vs_tool": ("<=", 3.0),
     "shard_vs_json_dumps": (">=", 0.5),
     "e2e_vs_bare_sdk": ("<=", 1.5),
