@@ -23,7 +23,7 @@ from ._jsonload import load_any, loads_json, loads_strict
 from ._jsonload import loads_document as loads_document  # re-exported for _collect
 from ._jsonload import may_hold_elision as may_hold_elision  # re-exported for tests/test_fast_paths
 from ._jsonload import suspect_finder as suspect_finder  # re-exported for tests/test_fast_paths
-from ._lenient import HASH_COMMENT, OPEN_QUOTES, SYNTAX, JSONProblem, quote_stays_open
+from ._lenient import HASH_COMMENT, OPEN_QUOTES, SYNTAX, BareWord, JSONProblem, quote_stays_open
 
 _MAX_RESTARTS = 64
 _MAX_DESCENT = 3
@@ -314,6 +314,10 @@ def _add_scalars(out: Extraction, exclude: tuple[int, int] | None) -> None:
         for regex, source in searches:
             for m in regex.finditer(text, lo_part, hi_part):
                 lo, hi = _strip_bounds(text, m.start("body"), m.end("body"))
+                if lo < hi and text[lo:hi] in out.words:  # ```\nnegative\n```: the whole body
+                    word = BareWord(text[lo:hi])
+                    out.candidates.append(Candidate(word, lo, hi, source, ("unquoted_enum_value",)))
+                    continue
                 if lo == hi or text[lo] in "{[" or not _scalar_start(text, lo):
                     continue
                 if any(c.start == lo and c.end == hi for c in out.candidates):
