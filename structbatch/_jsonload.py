@@ -19,7 +19,16 @@ from typing import Any
 import orjson
 from pydantic_core import SchemaValidator, core_schema
 
-from ._lenient import ELISION, ELISION_STRING, NON_FINITE, SYNTAX, JSONProblem, parse_lenient
+from ._lenient import (
+    DUPLICATE_KEY,
+    ELISION,
+    ELISION_STRING,
+    NON_FINITE,
+    SYNTAX,
+    JSONProblem,
+    parse_lenient,
+    same_json,
+)
 
 #: maps ASCII digits to b"0" and every other byte to b" ": a run of 19 zeros is a 19-digit run
 _DIGITS_ONLY = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
@@ -88,6 +97,32 @@ def _holds_big_float(value: Any) -> bool:
     return False
 
 
+def _loads_deep(text: str | bytes) -> tuple[Any, tuple[str, ...]]:
+    """Strict JSON nested deeper than orjson writes back (255 levels; it reads 1,024), checked
+    without the colon count: the standard library reads it again with every number exact and
+    every duplicate key seen (a conflicting one is refused, an equal one named), then the value
+    is searched for elisions. Deeper than that reader goes, the tolerant parser decides.
+    """
+    repairs: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in items:
+            if key in out:
+                if not same_json(out[key], value):
+                    raise JSONProblem(DUPLICATE_KEY, f"duplicate key {key!r} with different values")
+                repairs.append("duplicate_key_same_value")
+            out[key] = value
+        return out
+
+    try:
+        value = json.loads(text, parse_float=exact_number, object_pairs_hook=pairs)
+    except RecursionError:
+        return parse_lenient(_as_str(text))
+    audit(value)
+    return value, tuple(sorted(set(repairs)))
+
+
 def _loads_exact(text: str | bytes) -> Any:
     """Strict JSON that orjson already accepted, with every number exact (see `exact_number`)."""
     return json.loads(text, parse_float=exact_number)
@@ -128,7 +163,7 @@ def loads_strict(text: str | bytes) -> tuple[Any, tuple[str, ...], bytes | None]
     try:
         dumped = orjson.dumps(value)
     except orjson.JSONEncodeError:  # nested deeper than orjson writes (255): no colon check
-        return (*parse_lenient(_as_str(text)), None)
+        return (*_loads_deep(text), None)
     colons = dumped.count(b":")
     if isinstance(text, str):
         odd = "\\u" in text or text.count(":") != colons

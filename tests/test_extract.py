@@ -432,3 +432,20 @@ def test_an_integer_written_with_a_zero_fraction_is_read_exactly() -> None:
     assert loads_json("[12345678901234567890.0]") == [12345678901234567890]
     assert loads_json("1.2345678901234567e+19") == 1.2345678901234567e19  # a float's own spelling
     assert loads_json("2.5") == 2.5
+
+
+def _deep_object(depth: int, leaf: str) -> str:
+    return '{"a": ' * depth + leaf + "}" * depth
+
+
+def test_json_deeper_than_orjson_writes_is_read_strictly_and_checked() -> None:
+    assert loads_json(_deep_object(300, "1")) is not None
+    with pytest.raises(JSONProblem) as dup:
+        loads_json(_deep_object(300, '{"b": 1, "b": 2}'))
+    assert dup.value.reason == DUPLICATE_KEY
+    with pytest.raises(JSONProblem) as elided:
+        loads_json(_deep_object(300, '"..."'))
+    assert elided.value.reason == ELISION
+    got = extract(_deep_object(300, '{"b": 1, "b": 1}')).candidates
+    assert len(got) == 1 and got[0].repairs == ("duplicate_key_same_value",)
+    assert extract(_deep_object(300, "12345678901234567890.0")).candidates[0].value is not None

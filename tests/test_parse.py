@@ -622,7 +622,13 @@ def test_deep_nesting_parses_in_every_form(depth: int) -> None:
     assert out.ok and out.value == Tree.model_validate(tree), out.failure
 
 
-@pytest.mark.parametrize("depth", [600, 1200, 5000])
+def test_strict_json_deeper_than_orjson_writes_is_still_read() -> None:
+    value = {"a": _nested(600, 1)}  # orjson reads 1,024 levels and writes 255
+    out = parse_text(NESTED, json.dumps(value))
+    assert out.ok and out.value == value and out.repairs == (), out.failure
+
+
+@pytest.mark.parametrize("depth", [1200, 5000])
 def test_nesting_deeper_than_we_read_is_a_plain_failure(depth: int) -> None:
     for written in ("[" * depth + "]" * depth, '{"a": ' + "[" * depth + "1" + "]" * depth + "}"):
         for stop in (None, "end_turn", "max_tokens"):
