@@ -132,3 +132,135 @@ def test_loads_strict_reads_big_zero_fraction_integers_exactly() -> None:
     assert loads_json("9007199254740993.0") == 2**53 + 1
     line = '{"content": [{"type": "tool_use", "input": {"q": 9007199254740993.0, "f": 0.5}}]}'
     assert loads_document(line)["content"][0]["input"] == {"q": 2**53 + 1, "f": 0.5}
+
+
+# ---- prose in which the answer says it is not the whole answer --------------------------------
+
+PEOPLE = sb.compile(
+    {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "years": {"type": "integer"}},
+            "required": ["name", "years"],
+            "additionalProperties": False,
+        },
+    }
+)
+TWO = [{"name": "Ana Ruiz", "years": 6}, {"name": "Tom Becker", "years": 11}]
+FENCED = "```json\n" + json.dumps(TWO, indent=2) + "\n```"
+
+#: said after the answer: incomplete, continuing elsewhere, a part, an offer of the rest
+PARTIAL_AFTER = [
+    "...and so on",
+    "...and so on.",
+    "and so forth",
+    "(truncated)",
+    "[Output truncated]",
+    "(list continues)",
+    "(continued below)",
+    "[continued in next message]",
+    "To be continued.",
+    "I'll continue in my next response.",
+    "I will continue with the remaining people in the following message.",
+    "See the next message for the rest.",
+    "The rest will follow in a separate reply.",
+    "(Part 1 of 2)",
+    "Part 2 of 3",
+    "This covers the first page only.",
+    "I've listed the first two people only.",
+    "I've only included the first two people.",
+    "Just the first two for now.",
+    "Showing 2 of 3.",
+    "Showing 2 of 40 results.",
+    "2 of 40 employees are shown.",
+    "I stopped here because the list is long; let me know if you want the rest.",
+    "I'll stop here.",
+    "Stopping here to keep it short.",
+    "Let me know if you'd like me to continue with the remaining staff.",
+    "Would you like me to continue?",
+    "Want the full list?",
+    "I can provide the remaining entries if you need them.",
+    "Shall I list the others too?",
+    "The others are similar.",
+    "The other entries follow the same format.",
+    "There are 12 more in the memo.",
+    "+ 38 more",
+    "This is not the complete list.",
+    "The list is incomplete.",
+    "Here is a sample of the staff list.",
+    "This covers the first page of the memo only.",
+    "There are more employees on pages 2-4 that I haven't extracted yet.",
+    "I haven't extracted the contractors yet.",
+    "Due to length limits, only a sample is shown.",
+    "To stay within the output limit, I kept it short.",
+    "The remaining 38 are not included.",
+    "Only a handful are listed here.",
+]
+#: said before the answer
+PARTIAL_BEFORE = [
+    "Here are the first 2 entries:",
+    "Here are the first two people:",
+    "Only the first two people are listed below:",
+    "Top 2 people (of 20):",
+    "Top 2 of 20 people:",
+    "Showing the first 2 of 9:",
+    "Part 1 of 2:",
+]
+#: harmless prose next to a whole answer: about the document, one field, or a count that is whole
+WHOLE = [
+    "Let me know if you need anything else.",
+    "I couldn't find a phone number, so it is null.",
+    "All 12 items are listed above.",
+    "Showing 2 of 2.",
+    "2 of 2 people are listed.",
+    "I rated it 4 out of 5 based on the review.",
+    "Both people are listed; the rest of the memo is about parking.",
+    "Let me know if you'd like me to continue with another document.",
+    "Let me know if you'd like me to continue with the next memo.",
+    "The part number continues on the next line in the scan, so I joined the halves.",
+    "The next page of the letter is blank.",
+    "Would you like me to extract anything else?",
+    "The remaining balance is shown on page 2.",
+    "Other than the email, every field was present.",
+    "This is the complete list.",
+    "The first two people share an office.",
+    "Only the total was handwritten; the rest is printed.",
+    "Top performers are marked in the memo.",
+    "The first entry only has a first name in the memo, so I used it as written.",
+    "Let me know if you want the names formatted differently.",
+    "I stopped at nothing: every name is here.",
+    "Here are the top 2 people:",
+    "Top 2 people by tenure:",
+    "There are more details about their projects in the memo.",
+    "The rest of the memo is not included in the schema.",
+    "The memo has not been signed yet.",
+    "Only some fields were present in the document.",
+    "Both people are included; there are no others.",
+]
+
+
+@pytest.mark.parametrize("prose", PARTIAL_AFTER)
+def test_prose_after_saying_the_answer_is_partial_is_invalid(prose: str) -> None:
+    assert kind(PEOPLE, f"{FENCED}\n\n{prose}") == FailureKind.INVALID
+    assert kind(PEOPLE, f"{json.dumps(TWO)}\n{prose}") == FailureKind.INVALID
+
+
+@pytest.mark.parametrize("prose", PARTIAL_BEFORE)
+def test_prose_before_saying_the_answer_is_partial_is_invalid(prose: str) -> None:
+    assert kind(PEOPLE, f"{prose}\n\n{FENCED}") == FailureKind.INVALID
+
+
+@pytest.mark.parametrize("prose", WHOLE)
+def test_harmless_prose_keeps_the_answer(prose: str) -> None:
+    for text in (f"{FENCED}\n\n{prose}", f"{prose}\n\n{FENCED}"):
+        out = parse_text(PEOPLE, text)
+        assert out.ok, (prose, out.failure)
+        assert out.value == TWO
+
+
+def test_a_partial_note_inside_the_data_is_data() -> None:
+    """Words in a JSON string are the document's, not the answer's ("part 1 of 2")."""
+    value = [{"name": "Ana Ruiz (part 1 of 2, continued in next message)", "years": 6}]
+    out = parse_text(PEOPLE, "```json\n" + json.dumps(value) + "\n```")
+    assert out.ok and out.value == value
