@@ -32,8 +32,7 @@ only when it fits no branch as it is and fits exactly one branch after coercion.
 coercion is named, e.g. `"coerce:$.qty:str->int"`, `"enum_case:$.status"`,
 `"wrap_list:$.tags"`, `"drop_extra:$.notes"`.
 
-`settle_words` checks the bare words the tolerant parser read (`"size": medium`): each must be
-a member of an enum that applies at its position.
+The bare words the tolerant parser reads (`"size": medium`) are checked by `_words`.
 """
 
 from __future__ import annotations
@@ -290,7 +289,7 @@ class _Coercer:
         return out
 
     def string(self, obj: str, schema: JSONSchema, types: set[str], path: str) -> Any:
-        members = _enum_members(schema)
+        members = enum_members(schema)
         if members is not None and obj not in members:
             fixed = _enum_match(obj, members)
             if fixed is not None:
@@ -373,7 +372,7 @@ def _types(schema: JSONSchema) -> set[str]:
     return set()
 
 
-def _enum_members(schema: JSONSchema) -> list[Any] | None:
+def enum_members(schema: JSONSchema) -> list[Any] | None:
     if isinstance(schema.get("enum"), list):
         return list(schema["enum"])
     if "const" in schema:
@@ -489,95 +488,3 @@ def _branch_check(root: JSONSchema, sub: JSONSchema, dialect: type[Any]) -> Call
     if any(not ref.startswith(("#/$defs/", "#/definitions/")) for _, ref in local_refs(doc)):
         return None
     return compile_fast_check(doc, dialect)
-
-
-# ---- bare words ---------------------------------------------------------------------------------
-
-
-def enum_words(schema: Any) -> frozenset[str]:
-    """Every string enum (or const) member anywhere in `schema`: the words a text may leave
-    unquoted (`"size": medium`). A superset; `settle_words` checks each word's position."""
-    found: set[str] = set()
-    stack: list[Any] = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            members = node.get("enum")
-            if isinstance(members, list):
-                found.update(m for m in members if isinstance(m, str))
-            if isinstance(node.get("const"), str):
-                found.add(node["const"])
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return frozenset(found)
-
-
-class _Stray(Exception):
-    """A bare word where no enum of the schema applies (internal to `settle_words`)."""
-
-
-def settle_words(obj: Any, schema: JSONSchema, word: type[str]) -> tuple[bool, Any]:
-    """Check the bare words (instances of `word`) in `obj` against the enums at their positions.
-
-    `(True, value)` with each bare word made a plain string when every one is a member of an
-    enum or const that applies where it stands (through refs, `allOf`, any branch of a union);
-    `(False, None)` when one stands anywhere else (`"name": medium` is not the string "medium").
-    """
-    try:
-        return True, _settle(obj, [schema], schema, word)
-    except (_Stray, RecursionError):
-        return False, None
-
-
-def _positions(root: JSONSchema, schemas: Iterable[Any], hops: int = 0) -> list[JSONSchema]:
-    """The schemas that apply at one position: `schemas` and their refs, allOf parts and union
-    branches, flattened."""
-    out: list[JSONSchema] = []
-    for schema in schemas:
-        if not isinstance(schema, dict) or hops > 32:
-            continue
-        out.append(schema)
-        more: list[Any] = []
-        ref = schema.get("$ref")
-        if isinstance(ref, str):
-            more.append(resolve_pointer(root, ref))
-        for key in ("allOf", "anyOf", "oneOf"):
-            more.extend(schema.get(key) or ())
-        out.extend(_positions(root, more, hops + 1))
-    return out
-
-
-def _settle(obj: Any, schemas: list[Any], root: JSONSchema, word: type[str]) -> Any:
-    if isinstance(obj, word):
-        at = _positions(root, schemas)
-        if any(obj in (_enum_members(s) or ()) for s in at):
-            return str(obj)
-        raise _Stray
-    if isinstance(obj, dict):
-        at = _positions(root, schemas)
-        out: dict[str, Any] = {}
-        for key, value in obj.items():
-            subs: list[Any] = []
-            for s in at:
-                props = s.get("properties")
-                if isinstance(props, dict) and key in props:
-                    subs.append(props[key])
-                elif isinstance(s.get("additionalProperties"), dict):
-                    subs.append(s["additionalProperties"])
-            out[key] = _settle(value, subs, root, word)
-        return out
-    if isinstance(obj, list):
-        at = _positions(root, schemas)
-        items: list[Any] = []
-        for i, value in enumerate(obj):
-            subs = []
-            for s in at:
-                prefix = s.get("prefixItems")
-                if isinstance(prefix, list) and i < len(prefix):
-                    subs.append(prefix[i])
-                elif isinstance(s.get("items"), dict):
-                    subs.append(s["items"])
-            items.append(_settle(value, subs, root, word))
-        return items
-    return obj

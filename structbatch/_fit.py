@@ -22,10 +22,11 @@ import orjson
 import pydantic
 
 from . import _jsonschema_walk as jsw
-from ._coerce import coerce, enum_words, settle_words
+from ._coerce import coerce
 from ._lenient import BareWord, JSONProblem, same_json
 from ._schema import Spec
 from ._types import FieldError, Validation
+from ._words import enum_words, settle_words
 
 _TOOL_CALL_KEYS = ("input", "arguments", "parameters")
 

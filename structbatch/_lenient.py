@@ -54,7 +54,7 @@ class JSONProblem(ValueError):
 
 class BareWord(str):
     """A string the text wrote without quotes (`"size": medium`): only an enum member of the
-    schema at its position may stand there (`_coerce.settle_words` checks and unwraps it)."""
+    schema at its position may stand there (`_words.settle_words` checks and unwraps it)."""
 
     __slots__ = ()
 

@@ -24,7 +24,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, NoReturn, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast, overload
 
 import jsonschema
 import orjson
@@ -33,13 +33,13 @@ import pydantic_core
 from jsonschema.protocols import Validator as JSONSchemaValidator
 from pydantic import BaseModel, TypeAdapter
 
-from . import _jsonschema_walk as jsw
 from . import _shape as shape
 from ._coerce import coerce
 from ._errors import SchemaError
 from ._jsonvalidate import SchemaValidator, dialect_id, json_path
 from ._modelschema import model_schema, name_bad_field
 from ._refs import RefError, normalize_refs
+from ._schemacheck import check_schema
 from ._shape import WRAP_ARRAY, WRAP_VALUE
 from ._subset import MAX_OPTIONAL_PARAMS, MAX_UNION_PARAMS, to_api_subset
 from ._types import FieldError, JSONSchema, Mode, SubsetCheck, Validation
@@ -394,7 +394,7 @@ def _build_json_schema(
     # what validates values: the schema exactly as written (copied first: a copy too deep to
     # make fails at once, before the metaschema check walks it level by level)
     source = copy.deepcopy(schema)
-    _check_schema(cls, source, origin)
+    check_schema(cls, source, origin)
     try:
         value_schema = normalize_refs(source, dialect_id(cls))
     except RefError as exc:
@@ -421,55 +421,6 @@ def _build_json_schema(
         source=source,
         value_schema=value_schema,
     )
-
-
-def _check_schema(cls: type[JSONSchemaValidator], schema: JSONSchema, origin: str) -> None:
-    """Check `schema` against its metaschema; raise `SchemaError` naming where it is wrong.
-
-    jsonschema's check recurses some twenty frames per level of the schema, so a schema nested
-    fifty levels deep (a 2020-12 metaschema walk through `$dynamicRef`) exhausts the stack. Then
-    each subschema is checked on its own, its own subschemas replaced by `{}`: the metaschema
-    applies to every subschema position independently, so this is the same check, one level at
-    a time (and iterative).
-    """
-    try:
-        cls.check_schema(schema)
-        return
-    except jsonschema.SchemaError as exc:
-        _schema_error(origin, [str(p) for p in exc.absolute_path], exc.message)
-    except RecursionError:
-        pass
-    meta = cls(cls.META_SCHEMA)
-    stack: list[tuple[list[str], JSONSchema]] = [([], schema)]
-    while stack:
-        where, node = stack.pop()
-        subs = {id(sub): suffix for suffix, sub in jsw.subschemas(node)}
-        error = jsonschema.exceptions.best_match(meta.iter_errors(_shallow(node, subs)))
-        if error is not None:
-            _schema_error(origin, where + [str(p) for p in error.absolute_path], error.message)
-        for suffix, sub in jsw.subschemas(node):
-            stack.append(([*where, *suffix.split("/")[1:]], sub))
-
-
-def _shallow(node: JSONSchema, subs: Mapping[int, str]) -> JSONSchema:
-    """`node` with each of its direct subschemas (by identity, in `subs`) replaced by `{}`."""
-
-    def blank(value: Any) -> Any:
-        return {} if id(value) in subs else value
-
-    out: JSONSchema = {}
-    for key, value in node.items():
-        if isinstance(value, list):
-            out[key] = [blank(v) for v in value]
-        elif isinstance(value, dict) and id(value) not in subs:
-            out[key] = {k: blank(v) for k, v in value.items()}
-        else:
-            out[key] = blank(value)
-    return out
-
-
-def _schema_error(origin: str, where: Sequence[str], message: str) -> NoReturn:
-    raise SchemaError(f"{origin}: not a valid JSON Schema at {'/'.join(where) or '(root)'}: {message}")
 
 
 def _compile_model(

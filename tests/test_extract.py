@@ -332,7 +332,7 @@ def test_bare_enum_words_only_when_allowed_and_alone() -> None:
     words = frozenset({"medium", "large"})
     value, repairs = parse_lenient('{"size": medium, "other": [large]}', words)
     assert value == {"size": "medium", "other": ["large"]} and repairs == ("unquoted_enum_value",)
-    assert type(value["size"]) is BareWord  # `_coerce.settle_words` checks where it stands
+    assert type(value["size"]) is BareWord  # `_words.settle_words` checks where it stands
     for text in ('{"size": medium large}', '{"size": Medium}', '{"size": mediumish}', "medium"):
         with pytest.raises(JSONProblem):
             parse_lenient(text, words)
