@@ -111,8 +111,13 @@ _RULES: list[tuple[str, str]] = [
     ),
     # one part of several
     (
-        "part",
-        r"(?:^|[(\[]|\b(?:this\s+is|here\s+is|here['’]s)\s+)\s*part\s+\d+\s*(?:of|/)\s*\d+\s*(?:[)\]:.]|$)",
+        "part|batch|chunk",
+        r"""(?:^|[(\[]|\b(?:this\s+is|here\s+is|here['’]s|below\s+is|showing)\s+)\s*(?:the\s+)?part\s+(?:\d+|one|two|three|i+)
+          \s*(?:of|/)\s*(?:\d+|two|three|four|five)\s*(?:[)\]:.]|$)
+        | \b(?:this\s+is|here\s+is|here['’]s|below\s+is|showing)\s+(?:the\s+)?(?:part|batch|chunk)\s+
+          (?:\d+|one|two|three|first|second|1st|2nd)\b
+        | \b(?:part|batch|chunk)\s+(?:\d+|one|two|three|first|second)\s+of\s+(?:the\s+)?
+          (?:list|results|data|output|answer|entries|items|people|employees|staff)\b""",
     ),
     ("of", r"[(\[]\s*(?:out\s+)?of\s+\d+\s*(?:total)?\s*[)\]]"),
     (
@@ -198,7 +203,7 @@ _may_count_of = re.compile(r"\d\s*(?:of|out\s+of)\s", re.I)
 _prose_may_elide = suspect_finder(
     r"(?i)brevity|space|length|rest|remain|omit|not shown|not listed|truncat|left out|skip|similar|alike|same"
     r"|continu|cont['’]d|message|response|reply|turn|chunk|answer|post|incomplete|abridged|partial|snip|excerpt"
-    r"|part|\(|\[|sample|subset|selection|handful|portion|yet|size|token|output|first|initial|stop|paus|cut|other|full|complete|whole|\.\.\.|…"
+    r"|part|batch|\(|\[|sample|subset|selection|handful|portion|yet|size|token|output|first|initial|stop|paus|cut|other|full|complete|whole|\.\.\.|…"
     r"|so on|so forth|etc|more|additional|\+|there are|exhaustive|entire|\d\s*(?:of|out of)\s"
 )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,36 @@ _NINETEEN_DIGITS = b"0" * 19
 ELISION_SUSPECT = (
     r"(?:\.\.\.|…|[Ee]tc)[.\]]?(?:\s|\\[nrtf]|\\u[0-9a-fA-F]{4})*\""
     r"|\\u(?:00[2-7][0-9a-fA-F]|2026)"
+    # the last word of `ELISION_PHRASE` / `ELISION_TAIL`, then brackets, dots, spaces, the close
+    r"|(?i:more|others?|additional|so on|so forth|omitted|shown|listed|truncated|skipped|left out|things"
+    r"|continued|continues|brevity|space|length)"
+    r"(?:\s+[A-Za-z]+)?(?:[\s.)\]]|…|\\[nrtf])*\""
+)
+#: A string that, whole, says items were left out, in the forms `is_placeholder` leaves to this
+#: module (`"[more entries not shown]"`, `"(truncated)"`, `"3 more…"`, `"remaining items omitted
+#: for brevity"`): refused wherever it stands. Each form needs a count, an ellipsis, brackets
+#: or a verb of leaving out, so a name that merely holds the words ("And More Co", "3 more days
+#: of leave", "Continued") is data.
+ELISION_PHRASE = re.compile(
+    r"""\s*[(\[]?\s*
+    (?: (?:\.\.\.|…)\s*(?:(?:and|plus|\+)\s*)?(?:(?:\d+|many|several|a\s+few)\s+)?(?:more|others?)(?:\s+[a-z]+)?
+      | (?:(?:\.\.\.|…)\s*)?(?:and|plus|\+)\s*\d+\s*(?:more|others?|additional)(?:\s+[a-z]+)?
+      | \d+\s+more(?:\s+[a-z]+)?\s*(?:\.\.\.|…)
+      | (?:(?:\.\.\.|…)\s*)?and\s+so\s+(?:on|forth)
+      | (?:the\s+)?(?:rest|remaining|remainder|more|other|additional|further)(?:\s+[a-z]+){0,2}?\s+
+        (?:(?:were|are|is|was|have\s+been)\s+)?(?:omitted|not\s+shown|not\s+listed|truncated|skipped|left\s+out)
+        (?:\s+for\s+(?:brevity|space|length))?
+      | more\s*(?:\.\.\.|…)
+    )\s*[.…]*\s*[)\]]?\s*
+    | \s*[(\[]\s*(?:list\s+|output\s+)?(?:truncated|continued|continues)\s*[.…]*\s*[)\]]\s*""",
+    re.I | re.X,
+)
+#: Said loosely, which only the last item of a list can mean: `["math", "& more"]`,
+#: `["math", "among others"]`.
+ELISION_TAIL = re.compile(
+    r"\s*(?:(?:\.\.\.|…)\s*)?(?:and|&|among)\s+(?:many\s+)?(?:more|others|other\s+[a-z]+)\s*[.…]*\s*"
+    r"|\s*(?:others|more)\s*(?:\.\.\.|…)+\s*",
+    re.I,
 )
 
 
@@ -118,9 +149,17 @@ def _loads_deep(text: str | bytes) -> tuple[Any, tuple[str, ...]]:
     try:
         value = json.loads(text, parse_float=exact_number, object_pairs_hook=pairs)
     except RecursionError:
-        return parse_lenient(_as_str(text))
+        return _tolerant(_as_str(text))
     audit(value)
     return value, tuple(sorted(set(repairs)))
+
+
+def _tolerant(text: str, words: frozenset[str] = frozenset()) -> tuple[Any, tuple[str, ...]]:
+    """The tolerant parser, then the elision items it leaves to `audit` (`ELISION_PHRASE`,
+    `ELISION_TAIL`): a walk, cheap beside the parse."""
+    value, repairs = parse_lenient(text, words)
+    audit(value)
+    return value, repairs
 
 
 def _loads_exact(text: str | bytes) -> Any:
@@ -155,8 +194,8 @@ def loads_strict(text: str | bytes) -> tuple[Any, tuple[str, ...], bytes | None]
     except orjson.JSONDecodeError as exc:
         raise JSONProblem(SYNTAX, f"not valid JSON: {exc}", getattr(exc, "pos", 0)) from None
     if not isinstance(value, (dict, list)):
-        if isinstance(value, str) and len(value) <= 9 and ELISION_STRING.fullmatch(value):
-            raise JSONProblem(ELISION, f"placeholder {value!r} stands for omitted data")
+        if isinstance(value, str):
+            audit(value)
         if isinstance(value, float) and abs(value) >= _EXACT_FLOAT_LIMIT:  # may be an integer written large
             return _loads_exact(text), (), None
         return value, (), None
@@ -170,7 +209,7 @@ def loads_strict(text: str | bytes) -> tuple[Any, tuple[str, ...], bytes | None]
     else:
         odd = b"\\u" in text or text.count(b":") != colons
     if odd:
-        return (*parse_lenient(_as_str(text)), None)
+        return (*_tolerant(_as_str(text)), None)
     # a big integer, or a float that may be an integer written large (`12345678901234567890.0`;
     # with 16 digits, `9007199254740993.0`, which orjson writes back as ...992.0, without an `e+`)
     if b"e+" in dumped or (_may_hold_big_float(text) and _holds_big_float(value)):
@@ -247,7 +286,13 @@ def audit(value: Any) -> None:
             push(node.values())
         elif isinstance(node, list):
             push(node)
+            last = node[-1] if node else None
+            if isinstance(last, str) and len(last) <= 40 and ELISION_TAIL.fullmatch(last):
+                path = _path_of(value, last)
+                raise JSONProblem(ELISION, f"the last item {last!r} stands for omitted items", path=path)
         elif isinstance(node, str):
+            if len(node) <= 80 and ELISION_PHRASE.fullmatch(node):
+                raise JSONProblem(ELISION, f"{node!r} stands for omitted data", path=_path_of(value, node))
             if len(node) <= 9 and ELISION_STRING.fullmatch(node):
                 path = _path_of(value, node)
                 raise JSONProblem(ELISION, f"placeholder {node!r} stands for omitted data", path=path)
@@ -277,4 +322,4 @@ def load_any(text: str, words: frozenset[str] = frozenset()) -> tuple[Any, tuple
     except JSONProblem as strict:
         if strict.reason != SYNTAX:
             raise
-    return (*parse_lenient(text, words), None)
+    return (*_tolerant(text, words), None)

@@ -206,6 +206,9 @@ PARTIAL_BEFORE = [
     "Top 2 of 20 people:",
     "Showing the first 2 of 9:",
     "Part 1 of 2:",
+    "Here is part 1 of the list.",
+    "This is part one of two.",
+    "Here is batch 2 of the employees:",
 ]
 #: harmless prose next to a whole answer: about the document, one field, or a count that is whole
 WHOLE = [
@@ -237,6 +240,8 @@ WHOLE = [
     "The memo has not been signed yet.",
     "Only some fields were present in the document.",
     "Both people are included; there are no others.",
+    "Here is the part number and the staff list.",
+    "The first batch of hires is all here.",
 ]
 
 
@@ -264,3 +269,96 @@ def test_a_partial_note_inside_the_data_is_data() -> None:
     value = [{"name": "Ana Ruiz (part 1 of 2, continued in next message)", "years": 6}]
     out = parse_text(PEOPLE, "```json\n" + json.dumps(value) + "\n```")
     assert out.ok and out.value == value
+
+
+# ---- elision words written as data -----------------------------------------------------------
+
+#: a string that, whole, says items were left out: refused wherever it stands
+ELIDED_VALUES = [
+    "...and 3 more items",
+    "… and 12 more",
+    "+ 3 more",
+    "+3 more",
+    "and 40 more employees",
+    "plus 2 others",
+    "(remaining steps omitted)",
+    "remaining items omitted for brevity",
+    "[more entries not shown]",
+    "Other tags were skipped",
+    "and so on",
+    "...and so forth",
+    "(truncated)",
+    "[list truncated]",
+    "more...",
+    "3 more…",
+]
+#: said as the last item of a list: "and others" stands for items not given
+ELIDED_TAILS = ["and others", "And more", "& more", "and other things", "others...", "more…", "among others"]
+#: real values that merely contain such words
+REAL_VALUES = [
+    "And More Co",
+    "others",
+    "Other",
+    "more",
+    "More or Less",
+    "Bread and more bread",
+    "Plus 2 Deluxe",
+    "Continued",
+    "truncated",
+    "3 more days of leave",
+    "Steps were omitted by the author",
+    "So On and So Forth (band)",
+]
+
+
+def _contact_with_tags(tags: list[str]) -> str:
+    return json.dumps({**ADA, "tags": tags})
+
+
+@pytest.mark.parametrize("item", ELIDED_VALUES + ELIDED_TAILS)
+def test_an_elision_as_the_last_list_item_is_invalid(item: str) -> None:
+    assert kind(CONTACT, _contact_with_tags(["math", "poetry", item])) == FailureKind.INVALID
+    # the same with a lenient repair (single quotes) and as a tool input
+    lenient = _contact_with_tags(["math", item]).replace('"math"', "'math'")
+    assert kind(CONTACT, lenient) == FailureKind.INVALID
+
+
+@pytest.mark.parametrize("item", ELIDED_VALUES)
+def test_an_elision_phrase_is_invalid_wherever_it_stands(item: str) -> None:
+    assert kind(CONTACT, json.dumps({**ADA, "name": item})) == FailureKind.INVALID
+    assert kind(CONTACT, _contact_with_tags([item, "math"])) == FailureKind.INVALID
+
+
+@pytest.mark.parametrize("item", REAL_VALUES)
+def test_a_real_value_with_such_words_is_kept(item: str) -> None:
+    value = {**ADA, "name": item, "tags": ["math", item]}
+    out = parse_text(CONTACT, json.dumps(value))
+    assert out.ok and out.value == value
+
+
+@pytest.mark.parametrize("item", ["and others", "+ 3 more", "(remaining steps omitted)"])
+def test_an_elision_item_in_a_tool_input_is_invalid(item: str) -> None:
+    from structbatch._parse import parse_message
+
+    message = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-5",
+        "content": [
+            {"type": "tool_use", "id": "t1", "name": CONTACT.name, "input": {**ADA, "tags": ["math", item]}}
+        ],
+        "stop_reason": "tool_use",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }
+    out = parse_message(CONTACT, message)
+    assert not out.ok and out.kind is FailureKind.INVALID, out
+
+
+@pytest.mark.parametrize("item", ELIDED_VALUES + ELIDED_TAILS)
+def test_the_suspect_pre_check_finds_every_elision_item_however_spelled(item: str) -> None:
+    from structbatch._jsonload import may_hold_elision
+
+    for spelled in (json.dumps(item), json.dumps(item, ensure_ascii=False), json.dumps(item.upper())):
+        assert may_hold_elision(f'{{"tags":["a",{spelled}]}}'.encode()), spelled
