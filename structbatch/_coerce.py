@@ -20,7 +20,9 @@ value to the one value the model evidently meant, with nothing invented and noth
 - one value where the schema wants an array and nothing else: `"math"` -> `["math"]`,
   `{...}` -> `[{...}]` (never `null`, never a string holding `,`, `;` or a line break, which
   may list several items, and never a string that says there are none or stands in for the
-  list: blank, `None`, `N/A`, `-`, `[]`, `[list of cons]`); once per position (never `[["1"]]`);
+  list: blank, `None`, `N/A`, `-`, `[list of cons]`); once per position (never `[["1"]]`);
+- a string that is exactly a JSON array, strictly parsed, where only an array is allowed:
+  `"[\"Light\", \"Bright\"]"` -> `["Light", "Bright"]`, `"[]"` -> `[]` (`decode_json:$.pros`);
 - with `drop_extra=True` (JSON Schema specs, decided by `_parse`): a key outside an object
   that says `additionalProperties: false`, named by no part of the schema at that position,
   is dropped, unless it would drop every key of the object (`{"error": "not found"}` is an
@@ -47,7 +49,9 @@ import jsonschema
 import referencing.exceptions
 
 from ._fastcheck import compile_fast_check
+from ._jsonload import loads_json
 from ._jsonschema_walk import local_refs, resolve_pointer
+from ._lenient import JSONProblem
 
 JSONSchema = dict[str, Any]
 
@@ -235,6 +239,10 @@ class _Coercer:
 
     def typed(self, obj: Any, schema: JSONSchema, path: str, names: frozenset[str], no_wrap: bool) -> _Step:
         types = _types(schema)
+        decoded = _json_list(obj) if types == {"array"} else None
+        if decoded is not None:  # `"[\"Light\", \"Bright\"]"`: the list, written as a JSON string
+            self.applied.append(f"decode_json:{path}")
+            return (yield (self, decoded, schema, path, names, True))
         if types == {"array"} and not isinstance(obj, list) and not no_wrap and _wrappable(obj):
             inner = yield (self, obj, schema.get("items"), f"{path}[0]", frozenset(), True)
             self.applied.append(f"wrap_list:{path}")
@@ -319,6 +327,21 @@ class _Coercer:
             self.applied.append(f"coerce:{path}:{padded}str->bool")
             return _BOOL_WORDS[text]
         return obj
+
+
+def _json_list(obj: Any) -> list[Any] | None:
+    """The list a string holds as strict JSON (`"[]"`, `"[1, 2]"`), else None. Strict loading
+    refuses what would lie (an elision, a duplicate key), so a placeholder never decodes."""
+    if not isinstance(obj, str):
+        return None
+    text = obj.strip()
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    try:
+        value = loads_json(text)
+    except JSONProblem:
+        return None
+    return value if isinstance(value, list) else None
 
 
 def _wrappable(obj: Any) -> bool:

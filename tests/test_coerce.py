@@ -365,7 +365,7 @@ def test_keys_named_by_dependent_keywords_are_not_extra() -> None:
 @pytest.mark.parametrize(
     "value",
     [
-        *("", " ", "None", "none", "N/A", "n/a", "-", "null", "[]", "[list of cons]", "<tags>"),
+        *("", " ", "None", "none", "N/A", "n/a", "-", "null", "[list of cons]", "<tags>"),
         *("None mentioned", "No cons mentioned", "Not specified", "Unknown", "TBD", "nothing listed"),
     ],
 )
@@ -402,3 +402,15 @@ def test_whitespace_alone_picks_the_exact_member_beside_case_twins() -> None:
     grade = {"enum": ["Low", "low", "HIGH"]}
     assert coerce(" low ", grade) == ("low", ["enum_whitespace:$"])
     assert coerce("LOW", grade) == ("LOW", [])  # two members differ from it only in case
+
+
+def test_a_list_written_as_a_json_string_is_decoded_where_only_an_array_fits() -> None:
+    tags = obj(tags={"type": "array", "items": {"type": "string"}})
+    assert coerce({"tags": '["a", "b"]'}, tags) == ({"tags": ["a", "b"]}, ["decode_json:$.tags"])
+    assert coerce({"tags": " [] "}, tags) == ({"tags": []}, ["decode_json:$.tags"])
+    ints = obj(n={"type": "array", "items": INT})
+    assert coerce({"n": '["1", 2]'}, ints) == ({"n": [1, 2]}, ["decode_json:$.n", "coerce:$.n[0]:str->int"])
+    for kept in ("[a, b]", '["a", "..."]', "[list of cons]"):  # not strict JSON, or an elision
+        assert coerce({"tags": kept}, tags) == ({"tags": kept}, [])
+    text = obj(note={"type": "string"})
+    assert coerce({"note": '["a"]'}, text) == ({"note": '["a"]'}, [])  # a string place keeps it
