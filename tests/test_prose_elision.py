@@ -196,6 +196,19 @@ PARTIAL_AFTER = [
     "To stay within the output limit, I kept it short.",
     "The remaining 38 are not included.",
     "Only a handful are listed here.",
+    "Note: I've extracted 5 of the 23 line items due to space.",
+    "(18 more rows)",
+    "This is an abbreviated version.",
+    "I've truncated the list to the first 10.",
+    "Only 2 shown here; the full list has 40.",
+    "Let me know if you'd like the complete list.",
+    "Would you like me to keep going?",
+    "Shall I go on?",
+    "I can list more if needed.",
+    "Remaining staff to follow.",
+    "More to come.",
+    "[...]",
+    "I listed a couple of examples.",
 ]
 #: said before the answer
 PARTIAL_BEFORE = [
@@ -209,6 +222,12 @@ PARTIAL_BEFORE = [
     "Here is part 1 of the list.",
     "This is part one of two.",
     "Here is batch 2 of the employees:",
+    "Here are a few of the employees:",
+    "Some of the people mentioned:",
+    "Below are some examples:",
+    "Continuing from where I left off:",
+    "First 2 results:",
+    "Here's what I have so far:",
 ]
 #: harmless prose next to a whole answer: about the document, one field, or a count that is whole
 WHOLE = [
@@ -242,6 +261,18 @@ WHOLE = [
     "Both people are included; there are no others.",
     "Here is the part number and the staff list.",
     "The first batch of hires is all here.",
+    "These are all the employees in the memo.",
+    "The rest is boilerplate.",
+    "First, here are the people:",
+    "Let me know if you want me to keep going with the next file.",
+    "I can list more details if needed.",
+    "More information is in the appendix.",
+    "Some of the fields were missing, so they are null.",
+    "The examples in the memo are not staff.",
+    "Only one person besides them is listed in the memo, an external auditor.",
+    "Only two people are listed in the memo.",
+    "The memo was limited to two pages.",
+    "I can only see two people in the memo.",
 ]
 
 
