@@ -63,7 +63,12 @@ _RULES: list[tuple[str, str]] = [
     ),
     (
         "message|response|reply|turn|chunk|answer|post",
-        r"\b(?:next|following|subsequent|separate|later)\s+(?:message|response|reply|turn|chunk|answer|post)s?\b",
+        # with what goes there in the same sentence ("the rest", "more", "part 2"): "in my next
+        # response I can explain the reasoning" promises no data
+        r"""(?:\brest|\bremain\w*|\bremainder|\bothers|\bmore|\bcontinu\w*|\bpart|\bbatch|\bhalf|\bentries|\brows|\bitems)\b
+          [^.\n?!]{0,60}?\b(?:next|following|subsequent|separate|later)\s+(?:message|response|reply|turn|chunk|answer|post)s?\b
+        | \b(?:next|following|subsequent|separate|later)\s+(?:message|response|reply|turn|chunk|answer|post)s?\b
+          [^.\n?!]{0,60}?(?:\brest|\bremain\w*|\bremainder|\bothers|\bmore|\bcontinu\w*|\bpart|\bbatch|\bhalf|\bentries|\brows|\bitems)\b""",
     ),
     (
         "continu|cont'd|cont’d|truncat|incomplete|abridged|partial|snipped|excerpt",

@@ -209,6 +209,8 @@ PARTIAL_AFTER = [
     "More to come.",
     "[...]",
     "I listed a couple of examples.",
+    "I'll send the remaining rows in my next message.",
+    "More entries follow in the next reply.",
 ]
 #: said before the answer
 PARTIAL_BEFORE = [
@@ -273,6 +275,11 @@ WHOLE = [
     "Only two people are listed in the memo.",
     "The memo was limited to two pages.",
     "I can only see two people in the memo.",
+    "In my next response I can explain the reasoning.",
+    "Would you like me to continue with another invoice?",
+    "The remaining fields are null because the letter doesn't mention them.",
+    "If you'd like, I can also extract the shipping address.",
+    "Let me know if you want the full address broken into fields.",
 ]
 
 
