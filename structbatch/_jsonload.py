@@ -44,7 +44,7 @@ ELISION_SUSPECT = (
     r"|\\u(?:00[2-7][0-9a-fA-F]|2026)"
     # the last word of `ELISION_PHRASE` / `ELISION_TAIL`, then brackets, dots, spaces, the close
     r"|(?i:more|others?|additional|so on|so forth|omitted|shown|listed|truncated|skipped|left out|things"
-    r"|continued|continues|brevity|space|length)"
+    r"|continued|continues|brevity|space|length|etc)"
     r"(?:\s+[A-Za-z]+)?(?:[\s.)\]]|…|\\[nrtf])*\""
 )
 #: A string that, whole, says items were left out, in the forms `is_placeholder` leaves to this
@@ -62,6 +62,7 @@ ELISION_PHRASE = re.compile(
         (?:(?:were|are|is|was|have\s+been)\s+)?(?:omitted|not\s+shown|not\s+listed|truncated|skipped|left\s+out)
         (?:\s+for\s+(?:brevity|space|length))?
       | more\s*(?:\.\.\.|…)
+      | (?:and\s+)?etc(?:\.+|…)
     )\s*[.…]*\s*[)\]]?\s*
     | \s*[(\[]\s*(?:list\s+|output\s+)?(?:truncated|continued|continues)\s*[.…]*\s*[)\]]\s*""",
     re.I | re.X,

@@ -329,6 +329,9 @@ ELIDED_VALUES = [
     "[list truncated]",
     "more...",
     "3 more…",
+    "etc...",
+    "and etc.",
+    "(etc.)",
 ]
 #: said as the last item of a list: "and others" stands for items not given
 ELIDED_TAILS = ["and others", "And more", "& more", "and other things", "others...", "more…", "among others"]
@@ -346,6 +349,8 @@ REAL_VALUES = [
     "3 more days of leave",
     "Steps were omitted by the author",
     "So On and So Forth (band)",
+    "Etcetera Books",
+    "flour, sugar, etc.",
 ]
 
 
