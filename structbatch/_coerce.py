@@ -356,6 +356,8 @@ def _wrappable(obj: Any) -> bool:
     if not isinstance(obj, str):
         return True
     text = obj.strip()
+    if text.startswith(("[", "{")):  # an encoded value (decoded when it is exactly one), not an item
+        return False
     return not (_LIST_SEPARATORS.search(obj) or _NO_ITEMS.fullmatch(text) or _PLACEHOLDER.fullmatch(text))
 
 
