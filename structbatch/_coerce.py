@@ -41,17 +41,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Generator, Iterable
 from decimal import Decimal
 from typing import Any
 
-import jsonschema
 import referencing.exceptions
 
-from ._fastcheck import compile_fast_check
 from ._jsonload import loads_json
-from ._jsonschema_walk import local_refs, resolve_pointer
+from ._jsonschema_walk import resolve_pointer
 from ._lenient import JSONProblem
+from ._subcheck import fit_checker
 
 JSONSchema = dict[str, Any]
 
@@ -74,12 +73,6 @@ _NO_ITEMS = re.compile(
 _PLACEHOLDER = re.compile(r"\[.*\]|<.*>|\(.*\)|\{.*\}", re.S)
 #: integers a float holds exactly: beyond, `5e20` may stand for any of many integers
 _EXACT_FLOAT_INT = 2**53
-
-#: validators per root schema, keyed by id; the schema is kept alive alongside its validator, with
-#: the fast checks of its union branches (by id, each kept with its branch) made when needed
-_VALIDATORS: dict[
-    int, tuple[JSONSchema, Any, dict[int, tuple[JSONSchema, Callable[[Any], bool] | None]]]
-] = {}
 
 
 def coerce(obj: Any, schema: JSONSchema, *, drop_extra: bool = False) -> tuple[Any, list[str]]:
@@ -214,7 +207,7 @@ class _Coercer:
         so `"7"` under `anyOf: [integer, array of ...]` is `7`, not also `[7]` (which would make
         two readings); only when no branch fits that way is wrapping tried.
         """
-        fits = _fit_checker(self.root)
+        fits = fit_checker(self.root)
         for wrap in (False,) if no_wrap else (False, True):
             results: list[tuple[Any, list[str]]] = []
             for branch in branches:
@@ -465,51 +458,3 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
-
-
-def _fit_checker(root: JSONSchema) -> Callable[[Any, Any], bool]:
-    """`fits(value, subschema)`: jsonschema validity of a value against a subschema of `root`.
-
-    jsonschema counts `5.0` as an integer; callers coerce before they check, so this only ever
-    sees integral floats that were already turned into ints. jsonschema recurses several frames
-    per level of the value, so a value some 150 levels deep exhausts the stack; then the
-    compiled fast check (`_fastcheck`, trusted for "valid" only) answers, as it does for the
-    whole value in `Spec.validate`, and when it cannot vouch the RecursionError stands (the
-    coercion is given up: the readings of the union are unknown).
-    """
-    entry = _VALIDATORS.get(id(root))
-    if entry is None or entry[0] is not root:
-        cls = jsonschema.validators.validator_for(root, default=jsonschema.Draft202012Validator)
-        if len(_VALIDATORS) > 256:
-            _VALIDATORS.clear()
-        entry = (root, cls(root), {})
-        _VALIDATORS[id(root)] = entry
-    _, validator, fast_checks = entry
-
-    def fits(value: Any, sub: Any) -> bool:
-        if not isinstance(sub, (dict, bool)):
-            return False
-        try:
-            return bool(validator.evolve(schema=sub).is_valid(value))
-        except RecursionError:
-            if isinstance(sub, dict):
-                if id(sub) not in fast_checks:
-                    fast_checks[id(sub)] = (sub, _branch_check(root, sub, type(validator)))
-                check = fast_checks[id(sub)][1]
-                if check is not None and check(value):
-                    return True
-            raise
-
-    return fits
-
-
-def _branch_check(root: JSONSchema, sub: JSONSchema, dialect: type[Any]) -> Callable[[Any], bool] | None:
-    """The fast check of `sub` as a document of its own with `root`'s definitions, when every
-    ref in it is a pointer into those definitions (so it resolves exactly as inside `root`)."""
-    doc = dict(sub)
-    for key in ("$defs", "definitions"):
-        if key in root and key not in doc:
-            doc[key] = root[key]
-    if any(not ref.startswith(("#/$defs/", "#/definitions/")) for _, ref in local_refs(doc)):
-        return None
-    return compile_fast_check(doc, dialect)
