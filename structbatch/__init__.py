@@ -9,10 +9,11 @@ command line's `--help` and option parsing never pay for pydantic, jsonschema or
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from ._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -177,14 +178,7 @@ __all__ = [
 
 
 if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt `sb.Jbo` stays an error there
-
-    def __getattr__(name: str) -> Any:
-        module = _WHERE.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module, __name__), name)
-        globals()[name] = value  # later look-ups skip this function
-        return value
+    __getattr__ = lazy_getattr(__name__, _WHERE, globals())
 
 
 def __dir__() -> list[str]:
