@@ -11,6 +11,7 @@ numbers (`exact_number`).
 
 from __future__ import annotations
 
+import decimal
 import json
 import math
 import re
@@ -102,15 +103,20 @@ def exact_number(text: str) -> float | int:
     reads as ...992.0 and `12345678901234567890.0` as ...168. Written with a zero fraction and no
     exponent, and spelling no float (a float's own spelling, `9007199254740992.0`, stays that
     float), the number is an integer, read exactly, as the tolerant parser does.
-    With an exponent (`1e30`, `3.350626593528023e+16`) it stays the float: a `number` field
-    written by a serialiser must come back as that float; an integer place given such a float
-    is the validator's to judge.
+    With an exponent it stays the float when the text is that float's own spelling (`1e30`,
+    `3.350626593528023e+16`: a `number` field written by a serialiser must come back as that
+    float). An exponent spelling more digits than the float keeps, of an integral value
+    (`1.2345678901234567891e19`), writes an integer no float holds: it is read exactly.
     """
     number = float(text)
     if abs(number) >= _EXACT_FLOAT_LIMIT and math.isfinite(number):
         whole, _, fraction = text.partition(".")
         if fraction.isdigit() and not fraction.strip("0") and int(whole) != number:
             return int(whole)
+        if "e" in text or "E" in text:
+            written = decimal.Decimal(text)
+            if written != decimal.Decimal(repr(number)) and written == written.to_integral_value():
+                return int(written)
     return number
 
 
