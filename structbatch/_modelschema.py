@@ -53,7 +53,9 @@ def name_bad_field(model: type[BaseModel], exc: Exception, prefix: str = "") -> 
                 f"{model.__name__}.{field_name} (field {prefix}{field_name}): type {ann!r} has no JSON "
                 f"Schema, so the API cannot be told its shape; use a JSON-compatible type"
             )
-        except Exception:  # another field's problem: keep looking for the named one
+        except (pydantic.PydanticUserError, TypeError, ValueError):
+            # pydantic refusing this field for another reason (an undefined forward ref, an
+            # annotation it cannot adapt): not the field that has no schema, keep looking
             continue
     return f"{model.__name__}: cannot generate a JSON Schema: {exc}"
 
