@@ -15,7 +15,7 @@ import decimal
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -120,19 +120,23 @@ def exact_number(text: str) -> float | int:
     return number
 
 
-def _holds_big_float(value: Any) -> bool:
-    """Does a parsed value hold a float of magnitude 2**53 or more (see `exact_number`)?"""
+def _nodes(value: Any) -> Iterator[Any]:
+    """Every node of a parsed JSON value, containers included, without recursion (a value may be
+    nested deeper than Python's stack)."""
     stack: list[Any] = [value]
     pop, push = stack.pop, stack.extend
     while stack:
         node = pop()
+        yield node
         if isinstance(node, dict):
             push(node.values())
         elif isinstance(node, list):
             push(node)
-        elif isinstance(node, float) and abs(node) >= _EXACT_FLOAT_LIMIT:
-            return True
-    return False
+
+
+def _holds_big_float(value: Any) -> bool:
+    """Does a parsed value hold a float of magnitude 2**53 or more (see `exact_number`)?"""
+    return any(isinstance(node, float) and abs(node) >= _EXACT_FLOAT_LIMIT for node in _nodes(value))
 
 
 def _loads_deep(text: str | bytes) -> tuple[Any, tuple[str, ...]]:
@@ -285,14 +289,8 @@ def audit(value: Any) -> None:
     A walk without paths (callers run it only after a cheap pre-check hit); the path of a
     problem is found afterwards.
     """
-    stack: list[Any] = [value]
-    pop, push = stack.pop, stack.extend
-    while stack:
-        node = pop()
-        if isinstance(node, dict):
-            push(node.values())
-        elif isinstance(node, list):
-            push(node)
+    for node in _nodes(value):
+        if isinstance(node, list):
             last = node[-1] if node else None
             if isinstance(last, str) and len(last) <= 40 and ELISION_TAIL.fullmatch(last):
                 path = _path_of(value, last)
