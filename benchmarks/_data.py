@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,12 +111,18 @@ def lines(kind: str, n: int, seed: int = 7) -> Iterator[bytes]:
 
 
 def write_file(path: Path, kind: str, n: int) -> Path:
+    return write_lines(path, lambda: lines(kind, n))
+
+
+def write_lines(path: Path, make: Callable[[], Iterable[bytes]]) -> Path:
+    """The lines `make()` yields, one per line, at `path`; kept between runs (the data is
+    deterministic), written under a temporary name so a killed run leaves no half file."""
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     with tmp.open("wb") as f:
-        for line in lines(kind, n):
+        for line in make():
             f.write(line + b"\n")
     tmp.replace(path)
     return path

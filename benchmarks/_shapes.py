@@ -341,15 +341,7 @@ def lines(shape: Shape, n: int, seed: int = 5) -> Iterator[bytes]:
 
 def write_file(path: Path, shape: Shape, n: int) -> Path:
     """`n` lines of `shape` at `path` (kept between runs: the data is deterministic)."""
-    if path.exists():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as f:
-        for line in lines(shape, n):
-            f.write(line + b"\n")
-    tmp.replace(path)
-    return path
+    return _data.write_lines(path, lambda: lines(shape, n))
 
 
 # ---- the measurement ----------------------------------------------------------------------------

@@ -49,7 +49,7 @@ import referencing.exceptions
 
 from ._jsonload import loads_json
 from ._jsonschema_walk import resolve_pointer
-from ._lenient import JSONProblem
+from ._lenient import JSONProblem, same_json
 from ._subcheck import fit_checker
 
 JSONSchema = dict[str, Any]
@@ -220,7 +220,7 @@ class _Coercer:
                     results.append((value, trial))
             distinct: list[tuple[Any, list[str]]] = []
             for value, trial in results:
-                if not any(_same(value, seen) for seen, _ in distinct):
+                if not any(same_json(value, seen) for seen, _ in distinct):
                     distinct.append((value, trial))
             if len(distinct) == 1:
                 value, trial = distinct[0]
@@ -447,14 +447,3 @@ def _named(root: JSONSchema, schema: Any, hops: int) -> frozenset[str]:
 def _child(path: str, key: str) -> str:
     """The JSON path of `key` under `path`, in the same style as validation errors."""
     return f"{path}.{key}"
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equality that tells `1`, `1.0` and `True` apart (they are different JSON values)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
