@@ -11,6 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import structbatch as sb
 from structbatch import FailureKind
@@ -412,3 +414,53 @@ def test_the_suspect_pre_check_finds_every_elision_item_however_spelled(item: st
 
     for spelled in (json.dumps(item), json.dumps(item, ensure_ascii=False), json.dumps(item.upper())):
         assert may_hold_elision(f'{{"tags":["a",{spelled}]}}'.encode()), spelled
+
+
+# ---- casing: the screen and the walk agree on every spelling --------------------------------
+
+
+def _mixed(text: str) -> str:
+    """`text` with the case of every other letter flipped (`mOrE`): a casing no writer uses."""
+    return "".join(c.swapcase() if i % 2 else c for i, c in enumerate(text))
+
+
+@pytest.mark.parametrize("item", ELIDED_VALUES + ELIDED_TAILS)
+def test_an_elision_in_lower_title_or_upper_case_is_refused_on_every_path(item: str) -> None:
+    from structbatch import _fastline
+
+    for cased in {item, item.upper(), item.title()}:
+        value = {**ADA, "tags": ["math", cased]}
+        out = parse_text(CONTACT, json.dumps(value))
+        assert not out.ok and out.kind is FailureKind.INVALID, (cased, out)
+        assert _fastline.needs_care(json.dumps(value).encode()), cased
+
+
+@pytest.mark.parametrize("item", ["and 3 mOrE", "(tRuNcAtEd)", "rEmAiNiNg items oMiTtEd"])
+def test_an_elision_word_in_mixed_case_is_data_on_every_path(item: str) -> None:
+    """The screen knows four casings of each word; a string it lets through is data on the text
+    path too, so a clean tool line and its text twin never disagree."""
+    from structbatch import _fastline
+
+    value = {**ADA, "tags": ["math", item]}
+    assert not _fastline.needs_care(json.dumps(value).encode())
+    out = parse_text(CONTACT, json.dumps(value))
+    assert out.ok and out.value == value, out
+
+
+@given(st.sampled_from(ELIDED_VALUES + ELIDED_TAILS), st.lists(st.booleans(), max_size=40))
+def test_the_screen_finds_whatever_the_walk_refuses_however_escaped(item: str, escapes: list[bool]) -> None:
+    """Superset, spelling by spelling: if the walk refuses the parsed string, the screen hits its
+    text, with any characters written as `\\u` escapes."""
+    from structbatch import _fastline
+    from structbatch._jsonload import JSONProblem, audit
+
+    for cased in (item, _mixed(item), item.upper()):
+        spelled = "".join(
+            f"\\u{ord(c):04x}" if esc else json.dumps(c, ensure_ascii=False)[1:-1]
+            for c, esc in zip(cased, escapes + [False] * len(cased), strict=False)
+        )
+        text = f'{{"tags":["a","{spelled}"]}}'
+        try:
+            audit(json.loads(text))
+        except JSONProblem:
+            assert _fastline.needs_care(text.encode()), text
