@@ -40,10 +40,27 @@ _NINETEEN_DIGITS = b"0" * 19
 #: Case or UPPER CASE (`more`, `More`, `MORE`), never in a mixed case (`mOrE` is data). Spelled
 #: out as literals (not `(?i:...)`) so the regex engine can search for them with a literal
 #: prefilter: seven times faster over a 2 KB tool input, the cost that weighs most on a clean line.
-ELISION_WORDS = (
-    "more|others|other|additional|so on|so forth|omitted|shown|listed|truncated|skipped|left out"
-    "|things|continued|continues|brevity|space|length|etc"
-).split("|")
+ELISION_WORDS = [
+    "more",
+    "others",
+    "other",
+    "additional",
+    "so on",
+    "so forth",
+    "omitted",
+    "shown",
+    "listed",
+    "truncated",
+    "skipped",
+    "left out",
+    "things",
+    "continued",
+    "continues",
+    "brevity",
+    "space",
+    "length",
+    "etc",
+]
 
 
 def elision_casings(word: str) -> list[str]:
