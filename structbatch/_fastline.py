@@ -10,17 +10,25 @@ the block. None of it is needed. A line the API wrote is laid out the same way e
 
 so `LineReader` matches the part before the input with one anchored regex (the tool name, the
 `succeeded` type and the lone `tool_use` block are literals of it, every string in it plain
-printable ASCII without escapes), checks the part after it against a second one (the content list
-closes after the one block, the stop reason is a clean one, the other message keys are ones the
-outcome does not depend on), and has pydantic-core validate the input text in strict JSON mode
-and read the usage text straight into a `Usage`: the only objects built are the model instance,
-the usage and the custom_id. Strict JSON mode is the general path's own strict step (which first
+printable ASCII without escapes), checks the part after it (the tail: the content list closes
+after the one block, the stop reason is a clean one, the other message keys are ones the outcome
+does not depend on, the usage holds known members whose counts are integers or null), and has
+pydantic-core validate the input text in strict JSON mode: the only objects built are the model
+instance, the outcome and the custom_id. The usage counts are read from their text when asked
+(`_TextUsage`). The tail is checked by a `re` pattern of a usage layout already met (a batch's
+lines share one or two; `learn_usage`), else by one Rust regex of any member order, whose
+acceptance teaches the layout. Strict JSON mode is the general path's own strict step (which first
 tries strict Python mode on the parsed dict; that accepts a subset, with the same values), and it
 keeps integers beyond 64 bits exact.
 
-Why this is exact: the line is the concatenation of the matched head, the input text, the matched
-middle, the usage text and `}}}` (then only whitespace). Each piece is checked to be exactly what
-its grammar allows (the input and the usage by a JSON parser that must consume them whole), so
+Where the time goes (`make bench`, a clean line of a nested order model): validating the input
+is ~0.7 of the raw loop; the head ~0.05, the tail ~0.06, the two screens ~0.05, the outcome
+~0.1. Each pydantic-core call costs about twice inside a line's work what it costs alone, so a
+check done with `re` or a byte comparison instead of one more call is usually the cheaper one.
+
+Why this is exact: the line is the concatenation of the matched head, the input text and the
+matched tail (the middle, the usage object and `}}}`, then only whitespace). Each piece is checked to be exactly what
+its grammar allows (the input by a JSON parser that must consume it whole), so
 the line is valid JSON and reads as that envelope and nothing else; no key the outcome depends on
 can appear twice, and whatever the input's strings hold (even text that looks like the tail)
 cannot change that. What pydantic-core's JSON parser accepts but strict JSON (orjson, the general
@@ -36,20 +44,23 @@ where orjson refuses the whole line.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pydantic
 from pydantic_core import CoreConfig, SchemaValidator
 
 from ._jsonload import ELISION_SUSPECT, suspect_finder
-from ._outcome import Usage
+from ._outcome import Outcome, Usage, fast_success
 
 _may_elide = suspect_finder(ELISION_SUSPECT + "|NaN|Infinity")
 #: a number with a three-digit exponent: pydantic-core's JSON parser reads `1e400` as infinity
 #: where strict JSON (orjson, the general path) refuses the line; such text is checked by orjson.
-#: (A separate search: in one pattern with the others it costs ten times as much.)
-_big_exponent = suspect_finder("[0-9][eE][+-]?[0-9]{3}")
+#: The number must end there (a UUID's `…1e234…` is no number: 14% of a UUID-bearing model's
+#: lines paid for orjson when any such run counted). A separate search: in one pattern with the
+#: elision screen it costs ten times as much, losing that screen's literal prefilter.
+_big_exponent = suspect_finder(r"[0-9][eE][+-]?[0-9]{3,}(?:[,\]} \t\r\n]|\z)")
 
 
 def needs_care(text: bytes) -> bool:
@@ -87,31 +98,118 @@ _API_HEAD = (
     + rb'","name":%s,"input":'
 )
 #: message keys the outcome does not depend on, with a plain string or null value
-_OTHER = rb'(?:,"(?:id|type|role|model|container|diagnostics|stop_details)":(?:"' + _PLAIN + rb'"|null))*+'
-#: from the end of the tool input to the usage object: one block, a clean stop reason
-_MIDDLE = re.compile(
-    rb"\}\]"
+_OTHER = r'(?:,"(?:id|type|role|model|container|diagnostics|stop_details)":(?:"[ !#-\[\]-~]*"|null))*'
+#: from the end of the tool input to the usage: the content list closes after the one block, a
+#: clean stop reason, other message keys the outcome does not depend on
+_MIDDLE = (
+    r"\}\]"
     + _OTHER
-    + rb',"stop_reason":"(?:tool_use|end_turn|stop_sequence)"'
+    + r',"stop_reason":"(?:tool_use|end_turn|stop_sequence)"'
     + _OTHER
-    + rb',"stop_sequence":(?:null|"'
-    + _PLAIN
-    + rb'")'
+    + r',"stop_sequence":(?:null|"[ !#-\[\]-~]*")'
     + _OTHER
-    + rb',"usage":'
-).match
-#: where `_MIDDLE` starts: the content list closing after the block (searched from the end)
-_MIDDLE_START = b'}],"'
-#: `_MIDDLE` as the API writes it after a forced tool call (one comparison instead of a match)
+    + r',"usage":'
+)
+_COUNT = r"(?:0|[1-9][0-9]{0,17}|null)"
+_COUNTS = r'\{(?:"[a-z0-9_]+":' + _COUNT + r'(?:,"[a-z0-9_]+":' + _COUNT + r")*)?\}"
+_STRING = r'(?:null|"[a-z0-9_-]*")'
+#: the usage members a clean line may hold, and their values: token counts are integers or
+#: null (zero), what `_TextUsage` reads when asked
+_USAGE_VALUES = {
+    "input_tokens": _COUNT,
+    "output_tokens": _COUNT,
+    "cache_creation_input_tokens": _COUNT,
+    "cache_read_input_tokens": _COUNT,
+    "cache_creation": rf"(?:null|{_COUNTS})",
+    "server_tool_use": rf"(?:null|{_COUNTS})",
+    "output_tokens_details": rf"(?:null|{_COUNTS})",
+    "service_tier": _STRING,
+    "inference_geo": _STRING,
+    "speed": _STRING,
+}
+_MEMBER = "|".join(f'"{key}":{value}' for key, value in _USAGE_VALUES.items())
+#: from the end of the tool input on: the middle, the usage (its members in any order), then the
+#: message, the result and the line closing, then only whitespace. pydantic-core's Rust regex,
+#: anchored at both ends: one call, for a usage layout the reader has not learned yet.
+_any_tail = suspect_finder(rf"\A{_MIDDLE}\{{(?:(?:{_MEMBER})(?:,(?:{_MEMBER}))*)?\}}\}}\}}\}}[ \t\r\n]*\z")
+#: `_MIDDLE` as the API writes it after a forced tool call (one comparison)
 _TOOL_USE_MIDDLE = b'}],"stop_reason":"tool_use","stop_sequence":null,"usage":'
+#: how many usage layouts a reader learns (a batch's lines share one or two)
+_MAX_LAYOUTS = 4
+#: a learned layout: `re` fullmatch from the usage's position (group 1: the usage object)
+UsageMatch = Callable[[bytes, int], "re.Match[bytes] | None"]
+
+
+def learn_usage(usage: dict[str, Any]) -> UsageMatch:
+    """A `re` fullmatch of the usage (group 1), the closing braces and whitespace after it, for
+    usage objects laid out as `usage` is (one `_any_tail` accepted): the same members in the
+    same order, objects with the same keys, any counts. `re` checks a fixed layout member by
+    member for a third of what it pays for a grammar of any order, and for less than the
+    any-order Rust regex costs inside a line's work (where each pydantic-core call costs about
+    twice what it costs alone)."""
+    parts = []
+    for key, value in usage.items():
+        if key in _USAGE_KEYS or _USAGE_VALUES[key] == _STRING:
+            pattern = _USAGE_VALUES[key]
+        elif isinstance(value, dict):
+            inner = ",".join(f'"{re.escape(k)}":{_COUNT}' for k in value)
+            pattern = rf"(?:null|\{{{inner}\}})"
+        else:  # null: any object of counts next time
+            pattern = _USAGE_VALUES[key]
+        parts.append(f'"{key}":{pattern}')
+    return re.compile(rf"(\{{{','.join(parts)}\}})\}}\}}\}}[ \t\r\n]*".encode()).fullmatch
+
+
+#: where the tail starts: the content list closing after the block (searched from the end)
+_TAIL_START = b'}],"'
 _USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-_WHITESPACE = b" \t\r\n"
 #: pydantic-core caches the Python strings it builds (up to 16k of them, by default every string):
 #: a batch's keys repeat but its values rarely do, and caching them cost ~10% of a clean line
 _CONFIG = CoreConfig(cache_strings="keys")
-#: a usage object's JSON text -> `Usage` (counts strict integers, missing ones zero, other keys
-#: ignored), built by pydantic-core: half the cost of orjson and a dict
-_read_usage = pydantic.TypeAdapter(Usage).validator.validate_json
+
+
+class _TextUsage(Usage):
+    """The `Usage` of a clean line's usage object (its JSON text), read on first access.
+
+    Most callers of `Spec.parse` never look at the counts, and building a frozen dataclass from
+    parsed text was a third of a small model's line; the text's grammar was checked with the
+    line. It behaves as a `Usage` everywhere (equality and hash with plain ones, repr, pickling,
+    `dataclasses.replace`, `+`); only `type(u) is Usage` tells them apart.
+    """
+
+    __slots__ = ("_text",)
+
+    if not TYPE_CHECKING:  # a type checker sees only the four fields
+
+        def __getattr__(self, name: str) -> int:
+            """An unset count: read all four from the text (the same whoever reads them first)."""
+            if name not in _USAGE_KEYS:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            counts = orjson.loads(self._text)
+            for key in _USAGE_KEYS:
+                object.__setattr__(self, key, counts.get(key) or 0)
+            return int(getattr(self, name))
+
+    def _plain(self) -> Usage:
+        return Usage(*(getattr(self, key) for key in _USAGE_KEYS))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Usage):
+            return all(getattr(self, key) == getattr(other, key) for key in _USAGE_KEYS)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._plain())
+
+    def __repr__(self) -> str:
+        return repr(self._plain())
+
+    def __reduce__(self) -> tuple[type[Usage], tuple[int, ...]]:
+        return Usage, tuple(getattr(self, key) for key in _USAGE_KEYS)
+
+
+_new = object.__new__
+_set_text = _TextUsage._text.__set__  # type: ignore[attr-defined]  # the slot's descriptor
 
 
 def _validator(model: type[pydantic.BaseModel]) -> SchemaValidator:
@@ -123,24 +221,28 @@ def _validator(model: type[pydantic.BaseModel]) -> SchemaValidator:
 
 
 class LineReader:
-    """`read(line)` -> `(custom_id, value, usage)` for a clean tool_use line of `name`, else None.
+    """`outcome(line)` -> the success of a clean tool_use line of `name`, else None.
 
     `line_validator` is the layout-free reader (`_parse.result_line_validator`), used for a line
-    whose envelope is laid out otherwise (other key order, spaces, escaped strings, no usage).
+    whose envelope is laid out otherwise (other key order, spaces, escaped strings, other usage
+    keys). `wrap`: the spec's wrapping key, whose attribute of the validated model is the value.
     """
 
-    __slots__ = ("_api_head", "_head", "_input", "_line", "_usages")
+    __slots__ = ("_api_head", "_head", "_input", "_layouts", "_line", "_wrap")
 
-    def __init__(self, name: str, model: type[pydantic.BaseModel], line_validator: Any) -> None:
+    def __init__(
+        self, name: str, model: type[pydantic.BaseModel], line_validator: Any, wrap: str | None = None
+    ) -> None:
         tool = re.escape(orjson.dumps(name))
         self._api_head = re.compile(_API_HEAD % tool).match
         self._head = re.compile(_HEAD % tool).match
         self._input = _validator(model).validate_json
         self._line = line_validator.validate_json
-        #: `Usage` by its JSON text (immutable, and the same counts often repeat in a batch)
-        self._usages: dict[bytes, Usage] = {}
+        self._wrap = wrap
+        #: the usage layouts met so far, newest last (`learn_usage`)
+        self._layouts: list[UsageMatch] = []
 
-    def read(self, line: bytes | str) -> tuple[str, Any, Usage] | None:
+    def outcome(self, line: bytes | str | bytearray | memoryview) -> Outcome[Any] | None:
         if type(line) is not bytes:
             try:
                 line = line.encode() if isinstance(line, str) else bytes(line)
@@ -150,41 +252,42 @@ class LineReader:
         if head is None:
             return self._layout_free(line)
         start = head.end()
-        cut = line.rfind(_MIDDLE_START, start)
-        if line.startswith(_TOOL_USE_MIDDLE, cut):
-            usage_start = cut + len(_TOOL_USE_MIDDLE)
-        else:
-            middle = _MIDDLE(line, cut) if cut > 0 else None
-            if middle is None:
-                return self._layout_free(line)
-            usage_start = middle.end()
-        end = len(line)
-        if line[-1] == 10:  # b"\n"
-            end -= 1
-        while end and line[end - 1] in _WHITESPACE:
-            end -= 1
-        if line[end - 3 : end] != b"}}}":
+        cut = line.rfind(_TAIL_START, start)
+        if cut < 0:
+            return self._layout_free(line)
+        usage_text = self._usage_text(line, cut)
+        if usage_text is None:
             return self._layout_free(line)
         text = line[start:cut]
         if needs_care(text):
             return None
-        usage_text = line[usage_start : end - 3]
-        usage = self._usages.get(usage_text)
-        if usage is None:
-            try:
-                usage = _read_usage(usage_text, strict=True)
-            except ValueError:  # null or non-integer counts: the layout-free reader decides
-                return self._layout_free(line)
-            if len(self._usages) >= 4096:
-                self._usages.clear()
-            self._usages[usage_text] = usage
         try:
             value = self._input(text, strict=True)
         except ValueError:  # pydantic.ValidationError: the general path explains it
             return None
-        return head[1].decode(), value, usage
+        if self._wrap:
+            value = getattr(value, self._wrap)
+        usage = _new(_TextUsage)
+        _set_text(usage, usage_text)
+        return fast_success(value, usage, head[1].decode())
 
-    def _layout_free(self, line: bytes) -> tuple[str, Any, Usage] | None:
+    def _usage_text(self, line: bytes, cut: int) -> bytes | None:
+        """The usage object's text if the line's tail (from `cut`) is clean, else None."""
+        if line.startswith(_TOOL_USE_MIDDLE, cut):
+            pos = cut + len(_TOOL_USE_MIDDLE)
+            for layout in self._layouts:
+                found = layout(line, pos)
+                if found is not None:
+                    return found[1]
+        if not _any_tail(line[cut:]):
+            return None
+        end = len(line.rstrip())
+        usage_text = line[line.index(b'"usage":', cut) + 8 : end - 3]  # no string before it holds `"`
+        if line.startswith(_TOOL_USE_MIDDLE, cut) and len(self._layouts) < _MAX_LAYOUTS:
+            self._layouts.append(learn_usage(orjson.loads(usage_text)))
+        return usage_text
+
+    def _layout_free(self, line: bytes) -> Outcome[Any] | None:
         """The whole line validated by pydantic-core in one pass (its envelope is a flat TypedDict
         read through alias paths), for a line this reader's layout does not match."""
         if needs_care(line) or b"tool_use" not in line:
@@ -194,5 +297,7 @@ class LineReader:
         except ValueError:
             return None
         counts = parsed.get("usage") or {}  # integers or null (`_LineUsage`); null counts as zero
-        usage = Usage(*(counts.get(key) or 0 for key in _USAGE_KEYS))
-        return parsed["custom_id"], parsed["value"], usage
+        value = parsed["value"]
+        if self._wrap:
+            value = getattr(value, self._wrap)
+        return fast_success(value, Usage(*(counts.get(key) or 0 for key in _USAGE_KEYS)), parsed["custom_id"])

@@ -18,7 +18,6 @@ coercion, lossless reshapes).
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 from collections.abc import Mapping
@@ -34,6 +33,7 @@ from ._fit import validate_answer as validate_answer  # re-exported for structba
 from ._jsonload import check_elision, loads_document
 from ._lenient import JSONProblem
 from ._outcome import FailureKind, Outcome, T, Usage
+from ._outcome import fast_success as _success
 from ._schema import Spec
 
 #: the usage of an answer that reports none (outcomes share it: `Usage` is frozen)
@@ -203,15 +203,7 @@ def fast_result_line(spec: Spec[T], line: bytes | str | bytearray | memoryview) 
     `parse_result_line`, which decides what the line is and explains what is wrong. Never raises.
     """
     reader = spec._line_validator
-    if reader is None:
-        return None
-    found = reader.read(line)
-    if found is None:
-        return None
-    custom_id, value, usage = found
-    if spec.wrap:
-        value = getattr(value, spec.wrap)
-    return _success(value, usage, custom_id)
+    return None if reader is None else reader.outcome(line)
 
 
 def _line_text(line: bytes | str | bytearray | memoryview) -> tuple[bytes | str, bool]:
@@ -226,35 +218,6 @@ def _line_text(line: bytes | str | bytearray | memoryview) -> tuple[bytes | str,
     if line[-1:] == b"\n":  # pydantic-core's parser pays more for trailing whitespace than a strip
         line = line.rstrip()
     return line, b"tool_use" in line
-
-
-#: a success as the constructor would fill it; `_success` copies it and sets three fields
-_SUCCESS_TEMPLATE = {
-    f.name: f.default for f in dataclasses.fields(Outcome) if f.default is not dataclasses.MISSING
-} | {"ok": True, "value": None, "usage": None, "custom_id": None, "repairs": ()}
-_FAST_OUTCOME = "__slots__" not in vars(Outcome) and {f.name for f in dataclasses.fields(Outcome)} <= set(
-    _SUCCESS_TEMPLATE
-)
-
-
-def _success(value: Any, usage: Usage, custom_id: str | None, repairs: tuple[str, ...] = ()) -> Outcome[Any]:
-    """`Outcome.success(value, usage=..., custom_id=...)`, built several times faster.
-
-    A frozen dataclass's `__init__` sets each of its ten fields through `object.__setattr__`;
-    filling the instance dict from a template is the largest saving left on a clean line. Falls
-    back to the constructor if `Outcome` changes shape (slots, or a field without a default).
-    """
-    if not _FAST_OUTCOME:
-        return Outcome(ok=True, value=value, usage=usage, custom_id=custom_id, repairs=repairs)
-    out: Outcome[Any] = object.__new__(Outcome)
-    fields = out.__dict__
-    fields.update(_SUCCESS_TEMPLATE)
-    fields["value"] = value
-    fields["usage"] = usage
-    fields["custom_id"] = custom_id
-    if repairs:
-        fields["repairs"] = repairs
-    return out
 
 
 # ---- result lines -------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ class Spec(Generic[T]):
         envelope = _parse.result_line_validator(self)
         if envelope is None or self.model is None:
             return None
-        return LineReader(self.name, self.model, envelope)
+        return LineReader(self.name, self.model, envelope, self.wrap)
 
     # -- identity -------------------------------------------------------------------------------
 
@@ -257,6 +257,15 @@ class Spec(Generic[T]):
 
     def parse(self, message: Any, *, prefill: str | None = None) -> Result[T]:
         """Parse an SDK `Message`, a message dict, or one batch result line into an `Outcome`."""
+        if type(message) is bytes:  # the hot path: a clean tool_use line, read before any dispatch
+            reader = self._line_validator
+            if reader is not None:
+                try:
+                    fast = reader.outcome(message)
+                except Exception:  # a user validator's own error: the general path reports it as `internal`
+                    fast = None
+                if fast is not None:
+                    return cast("Result[T]", fast)
         parser = self._parser
         if (
             type(message) is bytes

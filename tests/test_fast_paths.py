@@ -207,11 +207,11 @@ def test_the_api_layout_is_read_without_the_general_path() -> None:
     raw = _shipment_line()
     reader = SHIPMENT._line_validator
     for line in (raw, raw.encode(), bytearray(raw.encode()), raw.rstrip("\n"), raw[:-1] + "\r\n"):
-        found = reader.read(line)
-        assert found is not None, line
-        custom_id, value, usage = found
-        assert custom_id == "c-1" and value.parts[0].qty == 2 and value.when == dt.date(2026, 7, 5)
-        assert usage == sb.Usage(input_tokens=12, output_tokens=7, cache_read_input_tokens=3)
+        found = reader.outcome(line)
+        assert found is not None and found.ok, line
+        value = found.value
+        assert found.custom_id == "c-1" and value.parts[0].qty == 2 and value.when == dt.date(2026, 7, 5)
+        assert found.usage == sb.Usage(input_tokens=12, output_tokens=7, cache_read_input_tokens=3)
         both_ways(SHIPMENT, line)
 
 
@@ -257,7 +257,7 @@ def test_tool_inputs_the_layout_reader_must_read_as_the_general_path(
         general = SHIPMENT.parse(line)
     assert general.kind is kind, general
     # the reader takes exactly the clean successes (a coercion or a repair is the general path's)
-    assert (SHIPMENT._line_validator.read(line) is not None) == (general.ok and not general.repairs)
+    assert (SHIPMENT._line_validator.outcome(line) is not None) == (general.ok and not general.repairs)
     both_ways(SHIPMENT, line)
     both_ways(SHIPMENT, line.encode())
 
@@ -339,7 +339,7 @@ def test_the_emulators_layout_takes_the_layout_reader() -> None:
     )
     reader = SHIPMENT._line_validator
     assert reader._head(line.encode()) is not None
-    assert reader.read(line) is not None
+    assert reader.outcome(line) is not None
     assert SHIPMENT.parse(line).usage == sb.Usage(input_tokens=1, output_tokens=2)
 
 
@@ -350,14 +350,14 @@ def test_every_benchmark_shape_takes_the_layout_reader(shape: str) -> None:
     model = _shapes.SHAPES[shape]
     spec = sb.compile(model.model)
     for line in _shapes.lines(model, 20):
-        assert spec._line_validator.read(line) is not None
+        assert spec._line_validator.outcome(line) is not None
         both_ways(spec, line + b"\n")
 
 
 def test_a_line_that_is_not_text_is_left_to_the_general_path() -> None:
     raw = _shipment_line().encode()
     for line in (raw.replace(b"A-1", b"A-\xff"), "\ud800" + raw.decode()):
-        assert SHIPMENT._line_validator.read(line) is None
+        assert SHIPMENT._line_validator.outcome(line) is None
         both_ways(SHIPMENT, line)
 
 
