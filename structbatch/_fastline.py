@@ -136,13 +136,13 @@ _any_tail = suspect_finder(rf"\A{_MIDDLE}\{{(?:(?:{_MEMBER})(?:,(?:{_MEMBER}))*)
 _TOOL_USE_MIDDLE = b'}],"stop_reason":"tool_use","stop_sequence":null,"usage":'
 #: how many usage layouts a reader learns (a batch's lines share one or two)
 _MAX_LAYOUTS = 4
-#: a learned layout: `re` fullmatch from the usage's position (group 1: the usage object)
+#: a learned layout: `re` fullmatch from the tail's position (group 1: the usage object)
 UsageMatch = Callable[[bytes, int], "re.Match[bytes] | None"]
 
 
 def learn_usage(usage: dict[str, Any]) -> UsageMatch:
-    """A `re` fullmatch of the usage (group 1), the closing braces and whitespace after it, for
-    usage objects laid out as `usage` is (one `_any_tail` accepted): the same members in the
+    """A `re` fullmatch of a forced tool call's tail: `_TOOL_USE_MIDDLE`, the usage (group 1), the
+    closing braces and whitespace, for usage objects laid out as `usage` is (one `_any_tail` accepted): the same members in the
     same order, objects with the same keys, any counts. `re` checks a fixed layout member by
     member for a third of what it pays for a grammar of any order, and for less than the
     any-order Rust regex costs inside a line's work (where each pydantic-core call costs about
@@ -157,7 +157,8 @@ def learn_usage(usage: dict[str, Any]) -> UsageMatch:
         else:  # null: any object of counts next time
             pattern = _USAGE_VALUES[key]
         parts.append(f'"{key}":{pattern}')
-    return re.compile(rf"(\{{{','.join(parts)}\}})\}}\}}\}}[ \t\r\n]*".encode()).fullmatch
+    usage_pattern = rf"(\{{{','.join(parts)}\}})\}}\}}\}}[ \t\r\n]*".encode()
+    return re.compile(re.escape(_TOOL_USE_MIDDLE) + usage_pattern).fullmatch
 
 
 #: where the tail starts: the content list closing after the block (searched from the end)
@@ -255,11 +256,17 @@ class LineReader:
         cut = line.rfind(_TAIL_START, start)
         if cut < 0:
             return self._layout_free(line)
-        usage_text = self._usage_text(line, cut)
-        if usage_text is None:
-            return self._layout_free(line)
+        for layout in self._layouts:  # inline: a call costs a tenth of a small model's line
+            found = layout(line, cut)
+            if found is not None:
+                usage_text = found[1]
+                break
+        else:
+            usage_text = self._learn_tail(line, cut)
+            if usage_text is None:
+                return self._layout_free(line)
         text = line[start:cut]
-        if needs_care(text):
+        if _may_elide(text) or (_big_exponent(text) and needs_care(text)):
             return None
         try:
             value = self._input(text, strict=True)
@@ -271,14 +278,9 @@ class LineReader:
         _set_text(usage, usage_text)
         return fast_success(value, usage, head[1].decode())
 
-    def _usage_text(self, line: bytes, cut: int) -> bytes | None:
-        """The usage object's text if the line's tail (from `cut`) is clean, else None."""
-        if line.startswith(_TOOL_USE_MIDDLE, cut):
-            pos = cut + len(_TOOL_USE_MIDDLE)
-            for layout in self._layouts:
-                found = layout(line, pos)
-                if found is not None:
-                    return found[1]
+    def _learn_tail(self, line: bytes, cut: int) -> bytes | None:
+        """The usage object's text if the line's tail (from `cut`) is clean, else None; a tail as
+        a forced tool call ends teaches its usage layout (up to `_MAX_LAYOUTS`)."""
         if not _any_tail(line[cut:]):
             return None
         end = len(line.rstrip())
