@@ -44,6 +44,7 @@ where orjson refuses the whole line.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -213,12 +214,23 @@ _new = object.__new__
 _set_text = _TextUsage._text.__set__  # type: ignore[attr-defined]  # the slot's descriptor
 
 
-def _validator(model: type[pydantic.BaseModel]) -> SchemaValidator:
-    """The model's own validator with string caching for keys only (same instances, same errors)."""
+_VALIDATORS: weakref.WeakKeyDictionary[type[pydantic.BaseModel], SchemaValidator] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def json_validator(model: type[pydantic.BaseModel]) -> SchemaValidator:
+    """The model's own validator with string caching for keys only (same instances, same errors),
+    built once per model: strict JSON-mode validation of a clean input, here and in `_fit`."""
+    known = _VALIDATORS.get(model)
+    if known is not None:
+        return known
     try:
-        return SchemaValidator(model.__pydantic_core_schema__, config=_CONFIG)
+        validator = SchemaValidator(model.__pydantic_core_schema__, config=_CONFIG)
     except (TypeError, ValueError, pydantic.PydanticUserError):  # a schema not built yet: as it is
-        return model.__pydantic_validator__  # type: ignore[return-value]
+        validator = model.__pydantic_validator__  # type: ignore[assignment]
+    _VALIDATORS[model] = validator
+    return validator
 
 
 class LineReader:
@@ -237,7 +249,7 @@ class LineReader:
         tool = re.escape(orjson.dumps(name))
         self._api_head = re.compile(_API_HEAD % tool).match
         self._head = re.compile(_HEAD % tool).match
-        self._input = _validator(model).validate_json
+        self._input = json_validator(model).validate_json
         self._line = line_validator.validate_json
         self._wrap = wrap
         #: the usage layouts met so far, newest last (`learn_usage`)
@@ -249,6 +261,8 @@ class LineReader:
                 line = line.encode() if isinstance(line, str) else bytes(line)
             except UnicodeEncodeError:  # a lone surrogate: not JSON text
                 return None
+        if b'"tool_use"' not in line:  # a text answer: no regex to fail (it stops at a tool line's block)
+            return None
         head = self._api_head(line) or self._head(line)
         if head is None:
             return self._layout_free(line)
@@ -292,7 +306,7 @@ class LineReader:
     def _layout_free(self, line: bytes) -> Outcome[Any] | None:
         """The whole line validated by pydantic-core in one pass (its envelope is a flat TypedDict
         read through alias paths), for a line this reader's layout does not match."""
-        if needs_care(line) or b"tool_use" not in line:
+        if b"tool_use" not in line or needs_care(line):  # a text answer leaves at the first test
             return None
         try:
             parsed = self._line(line.rstrip(), strict=True)  # it pays more for whitespace than a strip

@@ -23,6 +23,7 @@ import pydantic
 
 from . import _jsonschema_walk as jsw
 from ._coerce import coerce
+from ._fastline import json_validator
 from ._lenient import BareWord, JSONProblem, same_json
 from ._schema import Spec
 from ._types import FieldError, Validation
@@ -48,14 +49,13 @@ def validate_strict(spec: Spec[Any], raw: Any, dumped: bytes | None = None) -> t
     if model is None or not isinstance(raw, dict):
         return False, None
     try:
-        validator = model.__pydantic_validator__
         if model in _JSON_MODE_MODELS:
-            instance = validator.validate_json(dumped or orjson.dumps(raw), strict=True)
+            instance = json_validator(model).validate_json(dumped or orjson.dumps(raw), strict=True)
         else:
             try:
-                instance = validator.validate_python(raw, strict=True)
+                instance = model.__pydantic_validator__.validate_python(raw, strict=True)
             except pydantic.ValidationError:
-                instance = validator.validate_json(dumped or orjson.dumps(raw), strict=True)
+                instance = json_validator(model).validate_json(dumped or orjson.dumps(raw), strict=True)
                 _JSON_MODE_MODELS.add(model)
     except (TypeError, ValueError):  # ValidationError and orjson errors are ValueErrors
         return False, None

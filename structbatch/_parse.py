@@ -63,6 +63,15 @@ def parse_result_line(
         return _internal(exc, "reading a result line", line)
 
 
+def parse_result_line_general(spec: Spec[Any], line: bytes, *, prefill: str | None = None) -> Outcome[Any]:
+    """`parse_result_line` for a line the clean-line reader has already declined (`Spec.parse`
+    tries it first): the general path only. Never raises."""
+    try:
+        return _general_result_line(spec, line, prefill)
+    except Exception as exc:  # our bug, not the model's: never a re-ask (see `_internal`)
+        return _internal(exc, "reading a result line", line)
+
+
 def _general_result_line(
     spec: Spec[T], line: bytes | str | Mapping[str, Any], prefill: str | None = None
 ) -> Outcome[T]:

@@ -77,6 +77,7 @@ class _Parser(NamedTuple):
     """`_parse`'s entry points, fetched once per spec (see the module docstring)."""
 
     result_line: Callable[..., Any]
+    general_line: Callable[..., Any]
     message: Callable[..., Any]
     text: Callable[..., Any]
 
@@ -137,7 +138,12 @@ class Spec(Generic[T]):
     def _parser(self) -> _Parser:
         from . import _parse
 
-        return _Parser(_parse.parse_result_line, _parse.parse_message, _parse.parse_text)
+        return _Parser(
+            _parse.parse_result_line,
+            _parse.parse_result_line_general,
+            _parse.parse_message,
+            _parse.parse_text,
+        )
 
     @functools.cached_property
     def _line_validator(self) -> Any:
@@ -263,9 +269,10 @@ class Spec(Generic[T]):
                 try:
                     fast = reader.outcome(message)
                 except Exception:  # a user validator's own error: the general path reports it as `internal`
-                    fast = None
+                    return cast("Result[T]", self._parser.result_line(self, message, prefill=prefill))
                 if fast is not None:
                     return cast("Result[T]", fast)
+                return cast("Result[T]", self._parser.general_line(self, message, prefill=prefill))
         parser = self._parser
         if (
             type(message) is bytes
