@@ -200,10 +200,10 @@ _RULES: list[tuple[str, str]] = [
 _PROSE_RULES = [(tuple(words.split("|")), re.compile(rule, re.I | re.M | re.X)) for words, rule in _RULES]
 #: every rule's word once, with the rules (by index) it opens: one pass over the words finds the
 #: rules worth a search (a loop per rule over its words cost a third of a text answer's parse)
-_RULES_BY_WORD: dict[str, list[int]] = {}
-for _index, (_words, _rule) in enumerate(_PROSE_RULES):
-    for _word in _words:
-        _RULES_BY_WORD.setdefault(_word, []).append(_index)
+_RULES_BY_WORD = {
+    word: [index for index, (words, _rule) in enumerate(_PROSE_RULES) if word in words]
+    for word in dict.fromkeys(word for words, _rule in _PROSE_RULES for word in words)
+}
 #: "showing 2 of 3", "3 of 20 keywords shown": a part when the first count is below the second
 _COUNT_OF = re.compile(
     r"\b(?:showing|shown|listing|listed|including|included|displaying|returning|returned|extracted"
