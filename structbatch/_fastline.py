@@ -261,11 +261,13 @@ class LineReader:
                 line = line.encode() if isinstance(line, str) else bytes(line)
             except UnicodeEncodeError:  # a lone surrogate: not JSON text
                 return None
-        if b'"tool_use"' not in line:  # a text answer: no regex to fail (it stops at a tool line's block)
-            return None
-        head = self._api_head(line) or self._head(line)
+        head = self._api_head(line)
         if head is None:
-            return self._layout_free(line)
+            if b'"tool_use"' not in line:  # a text answer: no second regex to fail
+                return None
+            head = self._head(line)
+            if head is None:
+                return self._layout_free(line)
         start = head.end()
         cut = line.rfind(_TAIL_START, start)
         if cut < 0:
