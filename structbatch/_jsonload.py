@@ -283,11 +283,23 @@ def loads_document(text: str | bytes, tool: bool = True) -> Any:
     small), so a line with a `tool_use` block and a 19-digit run, or a float of 2**53 or more
     (`9007199254740993.0`), goes through the standard library instead, with exact numbers. `tool` is False when the caller knows the line has no tool_use block.
     Raises a `ValueError` for invalid JSON.
+
+    orjson refuses an integer of 309 or more digits outright (valid JSON all the same): such a
+    line is read by the standard library too, NaN and Infinity still refused (not JSON).
     """
-    value = orjson.loads(text)
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        if tool and _has_big_int(text):
+            return json.loads(text, parse_float=exact_number, parse_constant=_not_json)
+        raise
     if tool and (_has_big_int(text) or (_may_hold_big_float(text) and _holds_big_float(value))):
         return _loads_exact(text)
     return value
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _has_big_int(text: str | bytes) -> bool:
@@ -305,16 +317,20 @@ def may_hold_elision(dumped: bytes) -> bool:
 
 
 def check_elision(value: Any) -> None:
-    """Raise `JSONProblem` when a parsed JSON value holds an elision placeholder (`"..."`).
+    """Raise `JSONProblem` when a parsed value holds an elision placeholder (`"..."`) or a
+    non-finite number (NaN, or the infinity a 400-digit number or `1e400` reads as).
 
     Serialises once and searches the bytes; only a hit pays for the walk that finds the path.
+    orjson writes NaN and infinities as `null`, so a value with a `null` in its bytes that does
+    not read back as itself is walked too (SDK messages are parsed by the standard library,
+    which reads `NaN` and `1e400`).
     """
     try:
         dumped = orjson.dumps(value)
     except (TypeError, orjson.JSONEncodeError):
         audit(value)
         return
-    if may_hold_elision(dumped):
+    if may_hold_elision(dumped) or (b"null" in dumped and orjson.loads(dumped) != value):
         audit(value)
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 import structbatch as sb
 from structbatch import _fastline
-from tests.test_fast_paths import CANONICAL_HEAD, SHIPMENT, _shipment_line, both_ways
+from tests.test_fast_paths import CANONICAL_HEAD, SHIPMENT, SHIPMENT_INPUT, _shipment_line, both_ways
 
 MIDDLE = '}],"stop_reason":"tool_use","stop_sequence":null,"usage":'
 #: the usage the emulator writes: the SDK's field order (alphabetical), every field
@@ -198,3 +198,59 @@ def test_a_user_validator_error_in_the_fast_path_is_internal_not_raised() -> Non
     line = (head + '{"id":"c1e23400-1e23-4e56-8e99-91e234567890","score":1.5}' + MIDDLE + "{}}}}\n").encode()
     out = spec.parse(line)
     assert not out.ok and out.kind is sb.FailureKind.INTERNAL
+
+
+# ---- numbers orjson refuses but JSON allows; NaN and infinity from a parsed message -----------
+
+
+@pytest.mark.parametrize(
+    ("number", "ok"),
+    [("1" * 400, True), ("-" + "9" * 330, True), ("1" * 400 + ".5", False), ("1" * 320 + "e5", False)],
+)
+def test_a_number_of_309_digits_or_more_reads_the_same_on_both_paths(number: str, ok: bool) -> None:
+    """An integer that long is exact on both paths; a float that long is infinite: invalid."""
+    field = "qty" if ok else "price"
+    tool_input = SHIPMENT_INPUT.replace('"qty":2' if ok else '"price":1.5', f'"{field}":{number}')
+    line = _shipment_line(tool_input=tool_input).encode()
+    assert _fastline.needs_care(tool_input.encode())
+    out = SHIPMENT.parse(line)
+    both_ways(SHIPMENT, line)
+    if ok:
+        assert out.ok and out.value.parts[0].qty == int(number)
+    else:
+        assert not out.ok and out.kind is sb.FailureKind.INVALID and "not finite" in out.failure.message
+
+
+def test_nan_beside_a_long_integer_is_still_not_json() -> None:
+    tool_input = SHIPMENT_INPUT.replace('"qty":2', '"qty":' + "1" * 400).replace('"price":1.5', '"price":NaN')
+    out = SHIPMENT.parse(_shipment_line(tool_input=tool_input).encode())
+    assert not out.ok and out.kind is sb.FailureKind.MALFORMED_RESULT
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), -float("inf")])
+def test_a_non_finite_number_in_a_parsed_message_is_invalid(number: float) -> None:
+    """The SDK parses responses with the standard library, which reads `NaN` and `1e400`."""
+    message = {
+        "id": "m",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-haiku-4-5",
+        "content": [
+            {
+                "type": "tool_use",
+                "id": "t",
+                "name": "Shipment",
+                "input": {
+                    "ref": "S-1",
+                    "parts": [{"sku": "A", "qty": 1, "price": number, "ok": True, "note": None}],
+                },
+            }
+        ],
+        "stop_reason": "tool_use",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }
+    out = SHIPMENT.parse(message)
+    assert not out.ok and out.kind is sb.FailureKind.INVALID and "not finite" in out.failure.message
+    message["content"][0]["input"]["parts"][0]["price"] = 2.5  # type: ignore[index]
+    assert SHIPMENT.parse(message).ok
