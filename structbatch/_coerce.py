@@ -7,8 +7,12 @@ value to the one value the model evidently meant, with nothing invented and noth
   `"2.5"` -> `2.5`, `" 42 "` -> `42` (surrounding whitespace only), `"3.0"` -> `3` for an
   integer (the string is an integral number); never `"5.5"` -> `5`, never `"five"`, `"5kg"`,
   `"007"`, `"1 000"` or `"1e999"` (not finite);
-- an integral float for an integer-only field: `5.0` -> `5` (never `5.5`, and never a float of
-  2**53 or more, which stands for many integers: `1e30`);
+- an integral float for an integer-only field: `5.0` -> `5` (never `5.5`); from 2**53 on, the
+  integer the float's shortest spelling writes: `1e30` -> `10**30`, not the float's own value
+  1000000000000000019884624838656. Strict loading leaves such a float only where the text was
+  that spelling (any other integral spelling, `9007199254740993.0`, is read as the exact
+  integer: `_lenient.written_integer`), so it is the number written. For a value that is
+  already valid (JSON Schema counts `1e30` an integer) `exact_integers` does this one coercion;
 - `"true"`/`"false"` (or Python's `"True"`/`"False"`) -> bool where the schema wants a boolean
   and no string is allowed; never `"yes"`, `1` or `"1"`;
 - an enum (or const) string in the wrong case and/or with surrounding whitespace, when exactly
@@ -71,7 +75,7 @@ _NO_ITEMS = re.compile(
 )
 #: a bracketed placeholder or an encoded list (`[]`, `[list of cons]`, `<tags>`, `(none)`)
 _PLACEHOLDER = re.compile(r"\[.*\]|<.*>|\(.*\)|\{.*\}", re.S)
-#: integers a float holds exactly: beyond, `5e20` may stand for any of many integers
+#: integers a float holds exactly: beyond, a float is read as its shortest spelling (`5e+20`)
 _EXACT_FLOAT_INT = 2**53
 
 
@@ -85,12 +89,27 @@ def coerce(obj: Any, schema: JSONSchema, *, drop_extra: bool = False) -> tuple[A
     gives the value back unchanged with no coercions (validation then reports the original
     errors); any other exception is a bug and propagates.
     """
-    applied: list[str] = []
+    return _run(_Coercer(schema, [], drop_extra), obj)
+
+
+def exact_integers(obj: Any, schema: JSONSchema) -> tuple[Any, list[str]]:
+    """`obj` with every float of 2**53 or more in an integer-only place turned into the integer
+    its shortest spelling writes (`1e30` -> `10**30`), and those coercions; nothing else changes.
+
+    For a value that is valid as it is (JSON Schema counts `1e30` an integer), where `coerce`,
+    which runs only after validation fails, never looks: the float would otherwise come back as
+    1000000000000000019884624838656, another integer than the one written. A union converts only
+    when no branch takes the float as it is (`anyOf: [integer, string]`, not `[integer, number]`).
+    """
+    return _run(_Coercer(schema, [], big_only=True), obj)
+
+
+def _run(coercer: _Coercer, obj: Any) -> tuple[Any, list[str]]:
     try:
-        out = _walk(_Coercer(schema, applied, drop_extra), obj, schema, "$", frozenset())
+        out = _walk(coercer, obj, coercer.root, "$", frozenset())
     except (RecursionError, _TooLong, referencing.exceptions.Unresolvable):
         return obj, []
-    return out, applied
+    return out, coercer.applied
 
 
 #: one step of the walk asks for a child: (the coercer that walks it, value, schema, path, names,
@@ -172,10 +191,14 @@ class _Coercer:
     value, schema, path, names)` stands for the recursive call `coercer.node(...)`.
     """
 
-    def __init__(self, root: JSONSchema, applied: list[str], drop_extra: bool = False) -> None:
+    def __init__(
+        self, root: JSONSchema, applied: list[str], drop_extra: bool = False, big_only: bool = False
+    ) -> None:
         self.root = root
         self.applied = applied
         self.drop_extra = drop_extra
+        #: only floats of 2**53 or more in integer places are coerced (`exact_integers`)
+        self.big_only = big_only
 
     def node(self, obj: Any, schema: Any, path: str, names: frozenset[str], no_wrap: bool) -> _Step:
         """`names`: the keys named at this position by enclosing parts of the schema (an
@@ -212,7 +235,7 @@ class _Coercer:
             results: list[tuple[Any, list[str]]] = []
             for branch in branches:
                 trial: list[str] = []
-                walker = _Coercer(self.root, trial, self.drop_extra)
+                walker = _Coercer(self.root, trial, self.drop_extra, self.big_only)
                 value = yield (walker, obj, branch, path, names, not wrap)
                 if fits(value, branch):
                     if not trial:
@@ -232,11 +255,12 @@ class _Coercer:
 
     def typed(self, obj: Any, schema: JSONSchema, path: str, names: frozenset[str], no_wrap: bool) -> _Step:
         types = _types(schema)
-        decoded = _json_list(obj) if types == {"array"} else None
+        decoded = _json_list(obj) if types == {"array"} and not self.big_only else None
         if decoded is not None:  # `"[\"Light\", \"Bright\"]"`: the list, written as a JSON string
             self.applied.append(f"decode_json:{path}")
             return (yield (self, decoded, schema, path, names, True))
-        if types == {"array"} and not isinstance(obj, list) and not no_wrap and _wrappable(obj):
+        wrap = types == {"array"} and not isinstance(obj, list) and not no_wrap and not self.big_only
+        if wrap and _wrappable(obj):
             inner = yield (self, obj, schema.get("items"), f"{path}[0]", frozenset(), True)
             self.applied.append(f"wrap_list:{path}")
             return [inner]
@@ -245,13 +269,24 @@ class _Coercer:
         if isinstance(obj, list):
             return (yield from self.array(obj, schema, path))
         if isinstance(obj, str):
-            return self.string(obj, schema, types, path)
-        integer_only = "integer" in types and "number" not in types
-        exact = isinstance(obj, float) and math.isfinite(obj) and abs(obj) < _EXACT_FLOAT_INT
-        if exact and integer_only and obj.is_integer():
-            self.applied.append(f"coerce:{path}:float->int")
-            return int(obj)
+            return obj if self.big_only else self.string(obj, schema, types, path)
+        if isinstance(obj, float) and "integer" in types and "number" not in types:
+            return self.integral(obj, path)
         return obj
+
+    def integral(self, obj: float, path: str) -> Any:
+        """An integral float for an integer-only place: the integer it writes (see the module
+        docstring); below 2**53 only when the value is not already valid (`coerce`)."""
+        if not math.isfinite(obj) or not obj.is_integer():
+            return obj
+        if abs(obj) < _EXACT_FLOAT_INT:
+            if self.big_only:
+                return obj
+            exact = int(obj)
+        else:
+            exact = int(Decimal(repr(obj)))
+        self.applied.append(f"coerce:{path}:float->int")
+        return exact
 
     def object(self, obj: dict[str, Any], schema: JSONSchema, path: str, names: frozenset[str]) -> _Step:
         props = schema.get("properties")

@@ -22,8 +22,9 @@ import orjson
 import pydantic
 
 from . import _jsonschema_walk as jsw
-from ._coerce import coerce
+from ._coerce import coerce, exact_integers
 from ._fastline import json_validator
+from ._jsonload import holds_big_float
 from ._lenient import BareWord, JSONProblem, same_json
 from ._schema import Spec
 from ._types import FieldError, Validation
@@ -100,7 +101,7 @@ def fit_value(
         ok, strict_value = validate_strict(spec, value, dumped)
         if ok:
             return Fit(True, strict_value, repairs, (), excerpt)
-        first = validate_answer(spec, value)
+        first = validate_answer(spec, value, None if words else dumped)
     else:  # not as written; a reshape may put each word where its enum is (a bare root list)
         first = Validation(False, None, (_stray_word_error(),))
     if first.ok and not _emptied(value, first.coercions):
@@ -122,24 +123,46 @@ def fit_value(
     return Fit(False, None, repairs, first.errors, excerpt)
 
 
-def validate_answer(spec: Spec[Any], value: Any) -> Validation:
+def validate_answer(spec: Spec[Any], value: Any, dumped: bytes | None = None) -> Validation:
     """`spec.validate`, and for JSON Schema specs a second try with the keys a closed object
     (`additionalProperties: false`) does not name dropped (`drop_extra:$.path`).
 
     Only for JSON Schema specs: the API requires `additionalProperties: false` for structured
     outputs, so users write it without meaning "reject". A Pydantic model says `extra="forbid"`
-    only on purpose, and is held to it (its `spec.model` is set).
+    only on purpose, and is held to it (its `spec.model` is set). A valid JSON Schema value
+    holding a float of 2**53 or more in an integer place gets the integer written (`1e30` ->
+    `10**30`, see `_exact`). `dumped`: `value`'s orjson serialisation, when the caller has it.
     """
     first = spec.validate(value)
-    if first.ok or spec.model is not None:
+    if spec.model is not None:
         return first
+    if first.ok:
+        return _exact(spec, value, first, dumped)
     dropped, applied = coerce(value, spec.schema, drop_extra=True)
     if not any(a.startswith("drop_extra:") for a in applied):
         return first
     second = spec.validate(dropped)
     if not second.ok:
         return first
+    second = _exact(spec, dropped, second)
     return dataclasses.replace(second, coercions=tuple(merge(applied, second.coercions)))
+
+
+def _exact(spec: Spec[Any], value: Any, check: Validation, dumped: bytes | None = None) -> Validation:
+    """`check` (`value` validated) with every float of 2**53 or more in an integer-only place
+    as the integer its shortest spelling writes (`_coerce.exact_integers`): JSON Schema counts
+    `1e30` an integer, so validation passes it as the float 1000000000000000019884624838656.
+    Only a value holding such a float pays for the walk; if the integers do not validate (an
+    `enum` listing the float), the value stays as validated."""
+    if not holds_big_float(value, dumped):
+        return check
+    exact, applied = exact_integers(value, spec.schema)
+    if not applied:
+        return check
+    again = spec.validate(exact)
+    if not again.ok:
+        return check
+    return dataclasses.replace(again, coercions=tuple(merge(check.coercions, applied, again.coercions)))
 
 
 def _emptied(value: Any, coercions: Sequence[str]) -> bool:

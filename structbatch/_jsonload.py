@@ -11,7 +11,6 @@ numbers (`exact_number`).
 
 from __future__ import annotations
 
-import decimal
 import json
 import math
 import re
@@ -30,6 +29,7 @@ from ._lenient import (
     JSONProblem,
     parse_lenient,
     same_json,
+    written_integer,
 )
 
 #: maps ASCII digits to b"0" and every other byte to b" ": a run of 19 zeros is a 19-digit run
@@ -126,33 +126,29 @@ _may_hold_elision = suspect_finder(ELISION_SUSPECT)
 #: from here on not every integer is a float: a float this large stands for an integer that
 #: may differ from the one written (`9007199254740993.0` reads as ...992.0)
 _EXACT_FLOAT_LIMIT = 2.0**53
-#: an integer of 2**53 or more written with a zero fraction has 16+ digits in a run; a hit
-#: pays for a walk (a float of 1e16 or more is caught by its `e+` when re-serialised)
+#: a float of 2**53 or more, as orjson writes it back, has an `e+` (1e16 or more) or 16 digits in
+#: a run; a hit pays for a walk
 _may_hold_big_float = suspect_finder("[0-9]{16}")
+#: how a float of 2**53 or more can be written in JSON text: 16+ digits in a run
+#: (`9007199254740993.0`), or a positive exponent ending a number (`9.007199254740993e15`,
+#: `90071992.547409935e8`; a UUID's `…1e234…` is no number: it is followed by `-` or `"`)
+_may_write_big_float = suspect_finder(r"[0-9]{16}|[0-9][eE]\+?[0-9]+(?:[,\]} \t\r\n]|\z)")
 
 
 def exact_number(text: str) -> float | int:
     """A JSON number with a fraction or an exponent: the float, or the exact integer it writes.
 
     A float of magnitude 2**53 or more need not be the integer written: `9007199254740993.0`
-    reads as ...992.0 and `12345678901234567890.0` as ...168. Written with a zero fraction and no
-    exponent, and spelling no float (a float's own spelling, `9007199254740992.0`, stays that
-    float), the number is an integer, read exactly, as the tolerant parser does.
-    With an exponent it stays the float when the text is that float's own spelling (`1e30`,
-    `3.350626593528023e+16`: a `number` field written by a serialiser must come back as that
-    float). An exponent spelling more digits than the float keeps, of an integral value
-    (`1.2345678901234567891e19`), writes an integer no float holds: it is read exactly.
+    reads as ...992.0, `12345678901234567890.0` as ...168 and `1.2345678901234567891e19` keeps
+    fewer digits than it writes. An integral number written otherwise than its float's shortest
+    spelling is read exactly; the shortest spelling (`1e30`, `9007199254740992.0`,
+    `3.350626593528023e+16`: how a serialiser writes a float) stays that float, for a `number`
+    place, and means exactly `int(Decimal(repr(x)))` to an integer place (see
+    `_lenient.written_integer`, which the tolerant parser reads numbers with too).
     """
     number = float(text)
-    if abs(number) >= _EXACT_FLOAT_LIMIT and math.isfinite(number):
-        whole, _, fraction = text.partition(".")
-        if fraction.isdigit() and not fraction.strip("0") and int(whole) != number:
-            return int(whole)
-        if "e" in text or "E" in text:
-            written = decimal.Decimal(text)
-            if written != decimal.Decimal(repr(number)) and written == written.to_integral_value():
-                return int(written)
-    return number
+    exact = written_integer(text, number)
+    return number if exact is None else exact
 
 
 def _nodes(value: Any) -> Iterator[Any]:
@@ -172,6 +168,22 @@ def _nodes(value: Any) -> Iterator[Any]:
 def _holds_big_float(value: Any) -> bool:
     """Does a parsed value hold a float of magnitude 2**53 or more (see `exact_number`)?"""
     return any(isinstance(node, float) and abs(node) >= _EXACT_FLOAT_LIMIT for node in _nodes(value))
+
+
+def holds_big_float(value: Any, dumped: bytes | None = None) -> bool:
+    """Does a parsed value hold a float of magnitude 2**53 or more, which an integer place reads
+    as the integer its shortest spelling writes (`_coerce`)? Its orjson serialisation (`dumped`,
+    made when not given) is searched first: only a hit pays for the walk."""
+    if isinstance(value, float):
+        return abs(value) >= _EXACT_FLOAT_LIMIT
+    if not isinstance(value, (dict, list)):
+        return False
+    if dumped is None:
+        try:
+            dumped = orjson.dumps(value)
+        except (TypeError, orjson.JSONEncodeError):  # deep, or an integer beyond 64 bits: walk
+            return _holds_big_float(value)
+    return (b"e+" in dumped or _may_hold_big_float(dumped)) and _holds_big_float(value)
 
 
 def _loads_deep(text: str | bytes) -> tuple[Any, tuple[str, ...]]:
@@ -229,8 +241,9 @@ def loads_strict(text: str | bytes) -> tuple[Any, tuple[str, ...], bytes | None]
     orjson reads one as a float of magnitude 9.2e18 or more, which it writes with an exponent
     (`e+`); an integer written with a zero fraction (`12345678901234567890.0`) is no float
     either. A value holding a float of 2**53 or more (an `e+` in the re-serialised value, or a
-    hit of the walk that a 16-digit run or an exponent in the text pays for) is read again with
-    every number exact (`exact_number`). A text with a `\\u` escape or a colon count that
+    hit of the walk that a 16-digit run in it pays for) is read again with every number exact
+    (`exact_number`), so that such a float is left only where it was written as its shortest
+    spelling. A text with a `\\u` escape or a colon count that
     differs goes to the tolerant parser, which keeps integers exact, refuses a duplicate key
     with another value and names one with the same value (the only repair strict JSON can need).
     Raises `JSONProblem`.
@@ -256,9 +269,10 @@ def loads_strict(text: str | bytes) -> tuple[Any, tuple[str, ...], bytes | None]
         odd = b"\\u" in text or text.count(b":") != colons
     if odd:
         return (*_tolerant(_as_str(text)), None)
-    # a big integer, or a float that may be an integer written large (`12345678901234567890.0`;
-    # with 16 digits, `9007199254740993.0`, which orjson writes back as ...992.0, without an `e+`)
-    if b"e+" in dumped or (_may_hold_big_float(text) and _holds_big_float(value)):
+    # a big integer, or a float of 2**53 or more, which may be an integer written otherwise than
+    # its float's shortest spelling (`12345678901234567890.0`; `9007199254740993.0` and
+    # `9.007199254740993e15`, which orjson writes back as 9007199254740992.0, without an `e+`)
+    if b"e+" in dumped or (_may_hold_big_float(dumped) and _holds_big_float(value)):
         value = _loads_exact(text)
         try:
             dumped = orjson.dumps(value)
@@ -281,7 +295,9 @@ def loads_document(text: str | bytes, tool: bool = True) -> Any:
     `orjson` turns integers beyond 64 bits into floats, which would then pass for integers of
     another value. Only a tool input can hold such numbers (text is a string; token counts are
     small), so a line with a `tool_use` block and a 19-digit run, or a float of 2**53 or more
-    (`9007199254740993.0`), goes through the standard library instead, with exact numbers. `tool` is False when the caller knows the line has no tool_use block.
+    that may be written otherwise than its shortest spelling (`9007199254740993.0`,
+    `9.007199254740993e15`), goes through the standard library instead, with exact numbers.
+    `tool` is False when the caller knows the line has no tool_use block.
     Raises a `ValueError` for invalid JSON.
 
     orjson refuses an integer of 309 or more digits outright (valid JSON all the same): such a
@@ -293,7 +309,7 @@ def loads_document(text: str | bytes, tool: bool = True) -> Any:
         if tool and _has_big_int(text):
             return json.loads(text, parse_float=exact_number, parse_constant=_not_json)
         raise
-    if tool and (_has_big_int(text) or (_may_hold_big_float(text) and _holds_big_float(value))):
+    if tool and (_has_big_int(text) or (_may_write_big_float(text) and _holds_big_float(value))):
         return _loads_exact(text)
     return value
 

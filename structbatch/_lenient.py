@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from typing import Any
 
 # Reasons a JSON-looking region was not usable.
@@ -39,6 +40,29 @@ INTEGRITY_REASONS = frozenset({ELISION, NON_FINITE, DUPLICATE_KEY})
 _MAX_DEPTH = 400
 #: integers from here on are not all floats: an integral literal this large is read exactly
 _EXACT_FLOAT_INT = 2**53
+
+
+def written_integer(text: str, number: float) -> int | None:
+    """The integer a JSON number with a fraction or an exponent writes, when the float it reads
+    as (`number`) is not the number written; else None (the float is kept).
+
+    Below 2**53 every integral float is the integer written. From there on a float may stand for
+    another integer: `9007199254740993.0` reads as ...992.0, `1.2345678901234567891e19` as
+    ...168, `1152921504606846976.0` (2**60 spelled out) is the float whose shortest spelling is
+    `1.152921504606847e+18`. So an integral number written any other way than its float's
+    shortest spelling (`repr`, the way serialisers write it: `1e30`, `9007199254740992.0`,
+    `3.350626593528023e+16`, which stay that float, as a `number` place wants) is that exact
+    integer. After this reading, a float of 2**53 or more always means the integer its shortest
+    spelling writes (`int(Decimal(repr(x)))`, what `_coerce` gives an integer place), unless the
+    text had a fraction no float keeps (`9007199254740993.5`: the nearest float, as any JSON
+    reader gives it).
+    """
+    if not (abs(number) >= _EXACT_FLOAT_INT and math.isfinite(number)):
+        return None
+    written = Decimal(text)
+    if written == Decimal(repr(number)) or written != written.to_integral_value():
+        return None
+    return int(written)
 
 
 class JSONProblem(ValueError):
@@ -275,13 +299,8 @@ class _Lenient:
         number = float(text)
         if not math.isfinite(number):
             raise self.fail(f"{text} is too large to be a finite number", path, NON_FINITE)
-        whole, _, fraction = text.partition(".")
-        zero_fraction = fraction.isdigit() and not fraction.strip("0")
-        if abs(number) >= _EXACT_FLOAT_INT and zero_fraction and int(whole) != number:
-            # `12345678901234567890.0`: an integer with a zero fraction that no float is (a
-            # float's own spelling, `9007199254740992.0`, reads back as that float)
-            return int(whole)
-        return number
+        exact = written_integer(text, number)  # `12345678901234567890.0`: no float is that integer
+        return number if exact is None else exact
 
     def string(self, path: str) -> str:
         s = self.s

@@ -392,10 +392,50 @@ def test_extra_keys_are_not_dropped_when_none_would_remain() -> None:
     )
 
 
-def test_a_float_beyond_two_to_the_53_is_not_an_exact_integer() -> None:
-    assert coerce(9007199254740992.0, INT) == (9007199254740992.0, [])
-    assert coerce(1e30, INT) == (1e30, [])
+def test_a_float_beyond_two_to_the_53_is_the_integer_its_shortest_spelling_writes() -> None:
+    """Strict loading leaves a float of 2**53 or more only where it was written as its shortest
+    spelling (`1e30`), so that spelling's integer is the number written, not the float's own
+    value (1e30 is 1000000000000000019884624838656)."""
+    assert coerce(9007199254740992.0, INT) == (2**53, ["coerce:$:float->int"])
+    assert coerce(1e30, INT) == (10**30, ["coerce:$:float->int"])
+    assert coerce(-2.5e20, INT) == (-25 * 10**19, ["coerce:$:float->int"])
+    assert coerce(2.0**60, INT) == (1152921504606847000, ["coerce:$:float->int"])  # `1.152921504606847e+18`
     assert coerce(9007199254740991.0, INT) == (9007199254740991, ["coerce:$:float->int"])
+    for kept in (float("inf"), float("-inf"), 2.5, 1e30):
+        schema = INT if kept != 1e30 else {"type": "number"}
+        got = coerce(kept, schema)
+        assert got == (kept, []) and type(got[0]) is float
+
+
+def test_exact_integers_touches_only_big_floats_in_integer_places() -> None:
+    from structbatch._coerce import exact_integers
+
+    schema = obj(
+        n=INT,
+        x={"type": "number"},
+        both={"type": ["integer", "number"]},
+        small=INT,
+        s={"type": "string"},
+        u={"anyOf": [INT, {"type": "string"}]},
+        v={"anyOf": [INT, {"type": "number"}]},
+        ns={"type": "array", "items": INT},
+    )
+    value = {
+        "n": 1e30,
+        "x": 1e30,
+        "both": 1e30,
+        "small": 3.0,
+        "s": "5",
+        "u": 1e20,
+        "v": 1e20,
+        "ns": [2.5e20, 7],
+    }
+    out, applied = exact_integers(value, schema)
+    assert out == {**value, "n": 10**30, "u": 10**20, "ns": [25 * 10**19, 7]}
+    assert [type(out[k]) for k in ("x", "both", "small", "v")] == [float] * 4
+    assert applied == ["coerce:$.n:float->int", "coerce:$.u:float->int", "coerce:$.ns[0]:float->int"]
+    assert value["n"] == 1e30  # not mutated
+    assert exact_integers({"n": 3.0, "s": "5"}, schema) == ({"n": 3.0, "s": "5"}, [])
 
 
 def test_whitespace_alone_picks_the_exact_member_beside_case_twins() -> None:

@@ -111,11 +111,21 @@ def test_an_exponent_integer_no_float_holds_is_exact(text: str) -> None:
     assert out.ok and type(out.value) is int and out.value == int(Decimal(text))
 
 
-def test_an_exponent_spelling_of_a_float_stays_that_float_even_in_an_integer_place() -> None:
-    """`1e30` is how a serialiser writes the float 1e30 (JSON Schema calls it an integer): the
-    value stays that float, which writes back as the same text (documented in the README)."""
-    out = parse_text(INT_ROOT, "1e30")
-    assert out.ok and type(out.value) is float and out.value == 1e30
+@pytest.mark.parametrize(
+    "text", ["1e30", "-2.5e20", "1.5e300", "3.350626593528023e+16", "9007199254740992.0"]
+)
+def test_a_float_spelling_in_an_integer_place_is_the_integer_written(text: str) -> None:
+    """`1e30` for an integer is 10**30, the number written, not the float's own value
+    1000000000000000019884624838656 (JSON Schema counts the float an integer; documented in the
+    README). A `number` place keeps the float (below)."""
+    out = parse_text(INT_ROOT, text)
+    assert out.ok and type(out.value) is int and out.value == int(Decimal(text))
+    assert out.repairs == ("coerce:$.value:float->int",)
+
+
+def test_a_non_finite_exponent_stays_refused_in_an_integer_place() -> None:
+    out = parse_text(INT_ROOT, "1e400")
+    assert out.failure is not None and out.failure.kind == FailureKind.INVALID
 
 
 @pytest.mark.parametrize("text", ["3.350626593528023e+16", "1e30", "-2.5e20"])
