@@ -219,14 +219,17 @@ class Spec(Generic[T]):
         """A validated value as JSON bytes, for the job store."""
         if self.model is not None:
             return pydantic_core.to_json(value)
-        return orjson.dumps(value)
+        return _json_bytes(value)  # an integer beyond 64 bits too (`1e30` in an integer place)
 
     def load_value(self, data: bytes) -> T:
-        """The inverse of `dump_value`: a typed value again (a dict for JSON Schema specs)."""
+        """The inverse of `dump_value`: a typed value again (a dict for JSON Schema specs), every
+        integer exact (orjson alone reads one beyond 64 bits as a float)."""
+        from ._jsonload import loads_document
+
         if self.model is None:
-            return cast("T", orjson.loads(data))
+            return cast("T", loads_document(data))
         if self.wrap:
-            return cast("T", getattr(self.model.model_validate({self.wrap: orjson.loads(data)}), self.wrap))
+            return cast("T", getattr(self.model.model_validate({self.wrap: loads_document(data)}), self.wrap))
         return cast("T", self.model.model_validate_json(data))
 
     # -- requests and answers -------------------------------------------------------------------

@@ -600,3 +600,26 @@ def test_format_is_asserted() -> None:
     spec = sb.compile({"type": "object", "properties": {"d": {"type": "string", "format": "date"}}})
     assert spec.validate({"d": "2026-02-28"}).ok
     assert not spec.validate({"d": "2026-02-30"}).ok
+
+
+@pytest.mark.parametrize(
+    ("spec", "shape"),
+    [
+        (sb.compile(int), lambda n: n),
+        (sb.compile({"type": "integer"}), lambda n: n),
+        (
+            sb.compile({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}),
+            lambda n: {"n": n},
+        ),
+        (sb.compile(list[int]), lambda n: [1, n]),
+    ],
+    ids=["wrapped int", "integer root schema", "object schema", "wrapped list"],
+)
+def test_values_beyond_64_bits_survive_the_job_store(spec: sb.Spec[Any], shape: Any) -> None:
+    """`dump_value`/`load_value` keep every integer exact (orjson alone refuses or rounds them)."""
+    for big in (10**30, -(2**64) - 1, 12345678901234567890):
+        value = shape(big)
+        out = spec.parse_text(json.dumps(value))
+        assert out.ok and out.value == value, out
+        back = spec.load_value(spec.dump_value(out.value))
+        assert back == value and type(back) is type(value)
