@@ -13,6 +13,7 @@ out as text, the only element of a one-element list, and for wrapped specs the b
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import weakref
 from collections.abc import Mapping, Sequence
@@ -154,7 +155,7 @@ def _exact(spec: Spec[Any], value: Any, check: Validation, dumped: bytes | None 
     `1e30` an integer, so validation passes it as the float 1000000000000000019884624838656.
     Only a value holding such a float pays for the walk; if the integers do not validate (an
     `enum` listing the float), the value stays as validated."""
-    if not holds_big_float(value, dumped):
+    if not spec_facts(spec).integers or not holds_big_float(value, dumped):
         return check
     exact, applied = exact_integers(value, spec.schema)
     if not applied:
@@ -235,10 +236,12 @@ def _reshapes(spec: Spec[Any], value: Any) -> list[tuple[Any, tuple[str, ...]]]:
 class _SpecFacts:
     """What the text parser reads off a spec's schema once (kept per spec, see `spec_facts`)."""
 
-    __slots__ = ("evidence", "item_evidence", "names", "patterns", "words")
+    __slots__ = ("evidence", "integers", "item_evidence", "names", "patterns", "words")
 
     def __init__(self, spec: Spec[Any]) -> None:
         schema = spec.schema
+        #: may the schema have an integer place (`_exact`)? The word anywhere in it says maybe
+        self.integers = '"integer"' in json.dumps(schema, default=str)  # once a spec; any int size
         #: one-word enum members: the bare words the tolerant parser may read as strings
         self.words = frozenset(w for w in enum_words(schema) if _WORD.fullmatch(w))
         names: set[str] = set()

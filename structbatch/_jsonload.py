@@ -126,9 +126,20 @@ _may_hold_elision = suspect_finder(ELISION_SUSPECT)
 #: from here on not every integer is a float: a float this large stands for an integer that
 #: may differ from the one written (`9007199254740993.0` reads as ...992.0)
 _EXACT_FLOAT_LIMIT = 2.0**53
-#: a float of 2**53 or more, as orjson writes it back, has an `e+` (1e16 or more) or 16 digits in
-#: a run; a hit pays for a walk
-_may_hold_big_float = suspect_finder("[0-9]{16}")
+
+
+#: orjson writes a float from 2**53 (9007199254740992) up to 1e16 as 16 digits and `.0`
+_big_fixed_float = suspect_finder(r"9[0-9]{15}\.0")
+
+
+def _may_hold_big_float(dumped: bytes) -> bool:
+    """Could orjson's serialisation of a value hold a float of 2**53 or more? Such a float is
+    written with an `e+` (1e16 or more) or as `9` and 15 more digits and `.0`; a hit (a `+` in a
+    string too) pays for a walk. A search for `+` and one anchored on a literal `9`: 0.3 us over
+    600 bytes where `b"e+" in` costs 0.6 us (`e` is everywhere) and a 16-digit run 0.84 us."""
+    return dumped.find(b"+") >= 0 or _big_fixed_float(dumped)
+
+
 #: how a float of 2**53 or more can be written in JSON text: 16+ digits in a run
 #: (`9007199254740993.0`), or a positive exponent ending a number (`9.007199254740993e15`,
 #: `90071992.547409935e8`; a UUID's `…1e234…` is no number: it is followed by `-` or `"`)
@@ -183,7 +194,7 @@ def holds_big_float(value: Any, dumped: bytes | None = None) -> bool:
             dumped = orjson.dumps(value)
         except (TypeError, orjson.JSONEncodeError):  # deep, or an integer beyond 64 bits: walk
             return _holds_big_float(value)
-    return (b"e+" in dumped or _may_hold_big_float(dumped)) and _holds_big_float(value)
+    return _may_hold_big_float(dumped) and _holds_big_float(value)
 
 
 def _loads_deep(text: str | bytes) -> tuple[Any, tuple[str, ...]]:
@@ -272,7 +283,7 @@ def loads_strict(text: str | bytes) -> tuple[Any, tuple[str, ...], bytes | None]
     # a big integer, or a float of 2**53 or more, which may be an integer written otherwise than
     # its float's shortest spelling (`12345678901234567890.0`; `9007199254740993.0` and
     # `9.007199254740993e15`, which orjson writes back as 9007199254740992.0, without an `e+`)
-    if b"e+" in dumped or (_may_hold_big_float(dumped) and _holds_big_float(value)):
+    if _may_hold_big_float(dumped) and (b"e+" in dumped or _holds_big_float(value)):
         value = _loads_exact(text)
         try:
             dumped = orjson.dumps(value)
