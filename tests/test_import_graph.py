@@ -8,7 +8,6 @@ those under `if TYPE_CHECKING:`.
 from __future__ import annotations
 
 import ast
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "structbatch"
@@ -94,7 +93,6 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
             if len(component) > 1:
                 found.append(sorted(component))
 
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
     for node in graph:
         if node not in index:
             visit(node)
