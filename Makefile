@@ -21,7 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check structbatch
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict structbatch
+	$(BIN)/mypy --strict structbatch benchmarks
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q

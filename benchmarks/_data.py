@@ -23,7 +23,7 @@ POSTAMBLES = (
 
 def invoice(rng: random.Random, i: int) -> dict[str, Any]:
     """A realistic invoice value matching examples.models.Invoice (3-12 line items)."""
-    items = []
+    items: list[dict[str, Any]] = []
     for j in range(rng.randint(3, 12)):
         qty = rng.randint(1, 20)
         price = round(rng.uniform(1, 400), 2)

@@ -35,7 +35,7 @@ class Order(BaseModel):
 
 
 def order(rng: random.Random, i: int) -> dict[str, Any]:
-    lines = [
+    lines: list[dict[str, Any]] = [
         {
             "sku": f"SKU-{rng.randint(10_000, 99_999)}",
             "description": f"{rng.choice(['Blue', 'Red', 'Steel', 'Oak'])} part {j} for order {i}",

@@ -179,7 +179,7 @@ def _words(rng: random.Random, lo: int, hi: int) -> str:
 
 
 def purchase(rng: random.Random, i: int) -> dict[str, Any]:
-    items = [
+    items: list[dict[str, Any]] = [
         {
             "sku": f"{rng.choice('ABCDEFGH')}{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
             "name": _words(rng, 2, 5).title(),
@@ -311,7 +311,7 @@ def _api_id(rng: random.Random, prefix: str) -> str:
 
 def tool_line(shape: Shape, rng: random.Random, i: int) -> bytes:
     """One succeeded batch result line with a lone tool_use block, as the API writes it."""
-    block = {"type": "tool_use", "id": _api_id(rng, "toolu_01"), "name": shape.model.__name__}
+    block: dict[str, Any] = {"type": "tool_use", "id": _api_id(rng, "toolu_01"), "name": shape.model.__name__}
     block["input"] = shape.value(rng, i)
     message = {
         "id": _api_id(rng, "msg_01"),
