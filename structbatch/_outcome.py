@@ -237,7 +237,7 @@ the else branch to `Failed[T]` (`o.failure: Failure`)."""
 #: the fields a success sets; every other one reads its default from the class, where a dataclass
 #: leaves each plain default (checked here: the fast path needs all of them to be there)
 _SET_BY_SUCCESS = frozenset({"ok", "value", "usage", "custom_id", "repairs"})
-_FAST_OUTCOME = "__slots__" not in vars(Outcome) and all(
+FAST_OUTCOME = "__slots__" not in vars(Outcome) and all(
     f.name in _SET_BY_SUCCESS
     or (f.default is not dataclasses.MISSING and getattr(Outcome, f.name, f) is f.default)
     for f in dataclasses.fields(Outcome)
@@ -254,7 +254,7 @@ def fast_success(
     read the class's defaults), is the largest saving left on a clean line. Falls back to the
     constructor if `Outcome` changes shape (slots, or a field without a plain default).
     """
-    if not _FAST_OUTCOME:
+    if not FAST_OUTCOME:
         return Outcome(ok=True, value=value, usage=usage, custom_id=custom_id, repairs=repairs)
     out: Outcome[Any] = object.__new__(Outcome)
     fields = out.__dict__
