@@ -27,8 +27,9 @@ is ~0.7 of the raw loop; the head ~0.05, the tail ~0.06, the two screens ~0.05, 
 check done with `re` or a byte comparison instead of one more call is usually the cheaper one.
 
 Why this is exact: the line is the concatenation of the matched head, the input text and the
-matched tail (the middle, the usage object and `}}}`, then only whitespace). Each piece is checked to be exactly what
-its grammar allows (the input by a JSON parser that must consume it whole), so
+matched tail (the middle, the usage object and `}}}`, then only whitespace). Each piece is
+checked to be exactly what its grammar allows (the input by a JSON parser that must consume it
+whole), so
 the line is valid JSON and reads as that envelope and nothing else; no key the outcome depends on
 can appear twice, and whatever the input's strings hold (even text that looks like the tail)
 cannot change that. What pydantic-core's JSON parser accepts but strict JSON (orjson, the general
@@ -134,7 +135,8 @@ _MEMBER = "|".join(f'"{key}":{value}' for key, value in _USAGE_VALUES.items())
 #: from the end of the tool input on: the middle, the usage (its members in any order), then the
 #: message, the result and the line closing, then only whitespace. pydantic-core's Rust regex,
 #: anchored at both ends: one call, for a usage layout the reader has not learned yet.
-_any_tail = suspect_finder(rf"\A{_MIDDLE}\{{(?:(?:{_MEMBER})(?:,(?:{_MEMBER}))*)?\}}\}}\}}\}}[ \t\r\n]*\z")
+_ANY_USAGE = rf"\{{(?:(?:{_MEMBER})(?:,(?:{_MEMBER}))*)?\}}"
+_any_tail = suspect_finder(rf"\A{_MIDDLE}{_ANY_USAGE}\}}\}}\}}[ \t\r\n]*\z")
 #: `_MIDDLE` as the API writes it after a forced tool call (one comparison)
 _TOOL_USE_MIDDLE = b'}],"stop_reason":"tool_use","stop_sequence":null,"usage":'
 #: how many usage layouts a reader learns (a batch's lines share one or two)
@@ -145,11 +147,11 @@ UsageMatch = Callable[[bytes, int], "re.Match[bytes] | None"]
 
 def learn_usage(usage: dict[str, Any]) -> UsageMatch:
     """A `re` fullmatch of a forced tool call's tail: `_TOOL_USE_MIDDLE`, the usage (group 1), the
-    closing braces and whitespace, for usage objects laid out as `usage` is (one `_any_tail` accepted): the same members in the
-    same order, objects with the same keys, any counts. `re` checks a fixed layout member by
-    member for a third of what it pays for a grammar of any order, and for less than the
-    any-order Rust regex costs inside a line's work (where each pydantic-core call costs about
-    twice what it costs alone)."""
+    closing braces and whitespace, for usage objects laid out as `usage` is (one `_any_tail`
+    accepted): the same members in the same order, objects with the same keys, any counts.
+    `re` checks a fixed layout member by member for a third of what it pays for a grammar of
+    any order, and for less than the any-order Rust regex costs inside a line's work (where each
+    pydantic-core call costs about twice what it costs alone)."""
     parts = []
     for key, value in usage.items():
         if key in _USAGE_KEYS or _USAGE_VALUES[key] == _STRING:
