@@ -14,6 +14,8 @@ import uuid
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 import structbatch as sb
@@ -253,3 +255,42 @@ def test_a_non_finite_number_in_a_parsed_message_is_invalid(number: float) -> No
     assert not out.ok and out.kind is sb.FailureKind.INVALID and "not finite" in out.failure.message
     message["content"][0]["input"]["parts"][0]["price"] = 2.5  # type: ignore[index]
     assert SHIPMENT.parse(message).ok
+
+
+# ---- any damage to a clean line ends as the general path ends it ------------------------------
+
+_DAMAGE_BYTES = st.sampled_from([*'{}[],:"\\ 0123456789.e-nulltrueabc\n\t', "\u00e9", '"usage":', "null,"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    usage=st.sampled_from([SDK_USAGE, '{"input_tokens":5,"output_tokens":6}', "{}"]),
+    edits=st.lists(
+        st.tuples(
+            st.floats(min_value=0, max_value=1),
+            st.sampled_from(["insert", "delete", "replace"]),
+            _DAMAGE_BYTES,
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    tail_only=st.booleans(),
+)
+def test_a_damaged_clean_line_reads_as_the_general_path_reads_it(
+    usage: str, edits: list[tuple[float, str, str]], tail_only: bool
+) -> None:
+    """Learned layouts and the any-order grammar never take a line the general path would not
+    take as the same success: the reader is primed with the clean line, then shown damaged ones."""
+    clean = _line(usage)
+    SHIPMENT.parse(clean.encode())  # teaches the reader this layout
+    line = clean
+    first = clean.index(MIDDLE) if tail_only else 0
+    for where, how, what in edits:
+        at = first + int(where * (len(line) - first - 1))
+        if how == "insert":
+            line = line[:at] + what + line[at:]
+        elif how == "delete":
+            line = line[:at] + line[at + 1 :]
+        else:
+            line = line[:at] + what + line[at + 1 :]
+    both_ways(SHIPMENT, line.encode())
