@@ -58,14 +58,16 @@ def parse_result_line(
             fast = fast_result_line(spec, line)
             if fast is not None:
                 return fast
-        return _general_result_line(spec, line, prefill)
     except Exception as exc:  # our bug, not the model's: never a re-ask (see `_internal`)
         return _internal(exc, "reading a result line", line)
+    return parse_result_line_general(spec, line, prefill=prefill)
 
 
-def parse_result_line_general(spec: Spec[Any], line: bytes, *, prefill: str | None = None) -> Outcome[Any]:
-    """`parse_result_line` for a line the clean-line reader has already declined (`Spec.parse`
-    tries it first): the general path only. Never raises."""
+def parse_result_line_general(
+    spec: Spec[Any], line: bytes | str | Mapping[str, Any], *, prefill: str | None = None
+) -> Outcome[Any]:
+    """`parse_result_line` without the clean-line reader, for a line it has declined
+    (`Spec.parse` tries it first): the general path only. Never raises."""
     try:
         return _general_result_line(spec, line, prefill)
     except Exception as exc:  # our bug, not the model's: never a re-ask (see `_internal`)
